@@ -1,0 +1,1 @@
+//! `hyv-backend-reference`: a plain interpreter of every IR op.

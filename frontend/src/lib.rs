@@ -1,0 +1,1 @@
+//! `hyv-frontend`: the model DSL.

@@ -1,0 +1,278 @@
+//! Dense row-major tensors in host memory: graph constants, eager values on host backends,
+//! and what the runtime reads from and writes to files.
+
+use crate::{DType, IrError, Shape, TensorType};
+use half::{bf16, f16};
+use serde::{Deserialize, Serialize};
+use std::hash::{Hash, Hasher};
+
+/// Typed element storage of a [`HostTensor`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum TensorData {
+    /// f32 elements.
+    F32(Vec<f32>),
+    /// f16 elements.
+    F16(Vec<f16>),
+    /// bf16 elements.
+    BF16(Vec<bf16>),
+    /// i32 elements.
+    I32(Vec<i32>),
+    /// i64 elements.
+    I64(Vec<i64>),
+    /// bool elements.
+    Bool(Vec<bool>),
+}
+
+impl TensorData {
+    /// The dtype of the elements.
+    pub fn dtype(&self) -> DType {
+        match self {
+            TensorData::F32(_) => DType::F32,
+            TensorData::F16(_) => DType::F16,
+            TensorData::BF16(_) => DType::BF16,
+            TensorData::I32(_) => DType::I32,
+            TensorData::I64(_) => DType::I64,
+            TensorData::Bool(_) => DType::Bool,
+        }
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        match self {
+            TensorData::F32(v) => v.len(),
+            TensorData::F16(v) => v.len(),
+            TensorData::BF16(v) => v.len(),
+            TensorData::I32(v) => v.len(),
+            TensorData::I64(v) => v.len(),
+            TensorData::Bool(v) => v.len(),
+        }
+    }
+
+    /// True when there are no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Builds storage of `dtype` from f64 values (rounded / truncated / `!= 0` as `cast` does).
+    pub fn from_f64(dtype: DType, values: impl IntoIterator<Item = f64>) -> Self {
+        let it = values.into_iter();
+        match dtype {
+            DType::F32 => TensorData::F32(it.map(|x| x as f32).collect()),
+            DType::F16 => TensorData::F16(it.map(f16::from_f64).collect()),
+            DType::BF16 => TensorData::BF16(it.map(bf16::from_f64).collect()),
+            DType::I32 => TensorData::I32(it.map(|x| x as i32).collect()),
+            DType::I64 => TensorData::I64(it.map(|x| x as i64).collect()),
+            DType::Bool => TensorData::Bool(it.map(|x| x != 0.0).collect()),
+        }
+    }
+
+    /// Every element as f64 (exact for all dtypes but i64 beyond 2^53).
+    pub fn to_f64_vec(&self) -> Vec<f64> {
+        match self {
+            TensorData::F32(v) => v.iter().map(|&x| x as f64).collect(),
+            TensorData::F16(v) => v.iter().map(|x| x.to_f64()).collect(),
+            TensorData::BF16(v) => v.iter().map(|x| x.to_f64()).collect(),
+            TensorData::I32(v) => v.iter().map(|&x| x as f64).collect(),
+            TensorData::I64(v) => v.iter().map(|&x| x as f64).collect(),
+            TensorData::Bool(v) => v.iter().map(|&x| x as u8 as f64).collect(),
+        }
+    }
+
+    /// Little-endian bytes of the elements (the safetensors layout; bool is one byte).
+    pub fn to_le_bytes(&self) -> Vec<u8> {
+        match self {
+            TensorData::F32(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            TensorData::F16(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            TensorData::BF16(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            TensorData::I32(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            TensorData::I64(v) => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            TensorData::Bool(v) => v.iter().map(|&x| x as u8).collect(),
+        }
+    }
+
+    /// Parses little-endian bytes; `None` when the length is not a multiple of the
+    /// element size or a bool byte is not 0/1.
+    pub fn from_le_bytes(dtype: DType, bytes: &[u8]) -> Option<Self> {
+        let n = dtype.size_in_bytes();
+        if bytes.len() % n != 0 {
+            return None;
+        }
+        let chunks = bytes.chunks_exact(n);
+        Some(match dtype {
+            DType::F32 => TensorData::F32(
+                chunks
+                    .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+                    .collect(),
+            ),
+            DType::F16 => TensorData::F16(
+                chunks
+                    .map(|c| f16::from_le_bytes(c.try_into().unwrap()))
+                    .collect(),
+            ),
+            DType::BF16 => TensorData::BF16(
+                chunks
+                    .map(|c| bf16::from_le_bytes(c.try_into().unwrap()))
+                    .collect(),
+            ),
+            DType::I32 => TensorData::I32(
+                chunks
+                    .map(|c| i32::from_le_bytes(c.try_into().unwrap()))
+                    .collect(),
+            ),
+            DType::I64 => TensorData::I64(
+                chunks
+                    .map(|c| i64::from_le_bytes(c.try_into().unwrap()))
+                    .collect(),
+            ),
+            DType::Bool => TensorData::Bool(
+                bytes
+                    .iter()
+                    .map(|&b| match b {
+                        0 => Some(false),
+                        1 => Some(true),
+                        _ => None,
+                    })
+                    .collect::<Option<Vec<bool>>>()?,
+            ),
+        })
+    }
+}
+
+/// A dense row-major tensor in host memory.
+///
+/// Equality and hashing are bitwise (NaN equals the same NaN), so constants can be CSE keys
+/// and dumps can be compared for identity.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HostTensor {
+    ty: TensorType,
+    data: TensorData,
+}
+
+impl HostTensor {
+    /// Wraps storage with a shape; errors when the element count or dtype disagree.
+    pub fn new(shape: impl Into<Shape>, data: TensorData) -> Result<Self, IrError> {
+        let shape = shape.into();
+        if shape.numel() != data.len() {
+            return Err(IrError::Data(format!(
+                "tensor of shape {shape} needs {} elements, got {}",
+                shape.numel(),
+                data.len()
+            )));
+        }
+        Ok(HostTensor {
+            ty: TensorType::new(data.dtype(), shape),
+            data,
+        })
+    }
+
+    /// An f32 tensor (errors when `values.len()` does not match `shape`).
+    pub fn from_f32(shape: impl Into<Shape>, values: Vec<f32>) -> Result<Self, IrError> {
+        Self::new(shape, TensorData::F32(values))
+    }
+
+    /// A tensor of `ty` filled with `value` (converted as `cast` does).
+    pub fn full(ty: &TensorType, value: f64) -> Self {
+        let n = ty.shape.numel();
+        HostTensor {
+            ty: ty.clone(),
+            data: TensorData::from_f64(ty.dtype, std::iter::repeat_n(value, n)),
+        }
+    }
+
+    /// A tensor of `ty` from f64 values (converted as `cast` does).
+    pub fn from_f64(ty: &TensorType, values: Vec<f64>) -> Result<Self, IrError> {
+        Self::new(ty.shape.clone(), TensorData::from_f64(ty.dtype, values))
+    }
+
+    /// The tensor's type.
+    pub fn ty(&self) -> &TensorType {
+        &self.ty
+    }
+
+    /// The element type.
+    pub fn dtype(&self) -> DType {
+        self.ty.dtype
+    }
+
+    /// The shape.
+    pub fn shape(&self) -> &Shape {
+        &self.ty.shape
+    }
+
+    /// The element storage.
+    pub fn data(&self) -> &TensorData {
+        &self.data
+    }
+
+    /// Takes the element storage.
+    pub fn into_data(self) -> TensorData {
+        self.data
+    }
+
+    /// The f32 elements, when the dtype is f32.
+    pub fn as_f32(&self) -> Option<&[f32]> {
+        match &self.data {
+            TensorData::F32(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// Every element as f64.
+    pub fn to_f64_vec(&self) -> Vec<f64> {
+        self.data.to_f64_vec()
+    }
+
+    /// Every element as f32 (floats widened or narrowed, ints converted, bool 0/1).
+    pub fn to_f32_vec(&self) -> Vec<f32> {
+        match &self.data {
+            TensorData::F32(v) => v.clone(),
+            other => other.to_f64_vec().into_iter().map(|x| x as f32).collect(),
+        }
+    }
+
+    /// A copy converted to `dtype` with the rules of the `cast` op.
+    pub fn cast(&self, dtype: DType) -> HostTensor {
+        if dtype == self.dtype() {
+            return self.clone();
+        }
+        let data = match (&self.data, dtype) {
+            // Direct narrowing avoids double rounding through f64 for f32 → f16/bf16.
+            (TensorData::F32(v), DType::F16) => {
+                TensorData::F16(v.iter().map(|&x| f16::from_f32(x)).collect())
+            }
+            (TensorData::F32(v), DType::BF16) => {
+                TensorData::BF16(v.iter().map(|&x| bf16::from_f32(x)).collect())
+            }
+            (TensorData::I64(v), DType::I32) => {
+                TensorData::I32(v.iter().map(|&x| x as i32).collect())
+            }
+            (d, to) => TensorData::from_f64(to, d.to_f64_vec()),
+        };
+        HostTensor {
+            ty: TensorType::new(dtype, self.ty.shape.clone()),
+            data,
+        }
+    }
+
+    /// The same elements with another shape of equal element count.
+    pub fn reshape(self, shape: impl Into<Shape>) -> Result<Self, IrError> {
+        Self::new(shape, self.data)
+    }
+
+    fn bit_key(&self) -> Vec<u8> {
+        self.data.to_le_bytes()
+    }
+}
+
+impl PartialEq for HostTensor {
+    fn eq(&self, other: &Self) -> bool {
+        self.ty == other.ty && self.bit_key() == other.bit_key()
+    }
+}
+impl Eq for HostTensor {}
+impl Hash for HostTensor {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.ty.hash(state);
+        self.bit_key().hash(state);
+    }
+}

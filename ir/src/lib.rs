@@ -1,0 +1,25 @@
+//! `hyv-ir`: the intermediate representation of hyv.
+//!
+//! A [`Graph`] is a typed SSA list of [`Node`]s in topological order. Each node applies an
+//! [`Op`] to earlier nodes and carries its output [`TensorType`] (dtype + static shape) and
+//! the module path of the model code that created it. [`infer`] computes output types,
+//! [`verify`] checks a whole graph, and [`text`], [`dot`] and [`ron_format`] dump graphs
+//! (the text format parses back to an identical graph).
+
+mod dtype;
+mod error;
+mod graph;
+mod host_tensor;
+pub mod infer;
+mod op;
+pub mod random;
+mod shape;
+mod verify;
+
+pub use dtype::DType;
+pub use error::IrError;
+pub use graph::{Graph, Node, NodeId};
+pub use host_tensor::{HostTensor, TensorData};
+pub use op::{BinaryOp, CmpOp, CommGroup, Op, PadMode, ReduceOp, UnaryOp, F64};
+pub use shape::{Shape, TensorType};
+pub use verify::verify;

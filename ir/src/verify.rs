@@ -1,0 +1,61 @@
+//! The graph verifier, run after building, parsing and every pass.
+
+use crate::{infer, Graph, IrError, Op};
+use std::collections::HashMap;
+
+/// Checks every invariant of `graph`: operands precede users, stored types equal inferred
+/// types, input and parameter names are unique, outputs exist and there is at least one.
+pub fn verify(graph: &Graph) -> Result<(), IrError> {
+    let err = |node: usize, message: String| IrError::Verify {
+        graph: graph.name.clone(),
+        node,
+        message,
+    };
+    let mut inputs: HashMap<&str, usize> = HashMap::new();
+    let mut params: HashMap<&str, usize> = HashMap::new();
+    for (idx, node) in graph.nodes().iter().enumerate() {
+        for operand in &node.inputs {
+            if operand.0 >= idx {
+                return Err(err(
+                    idx,
+                    format!("operand {operand} does not precede its user"),
+                ));
+            }
+        }
+        let tys: Vec<_> = node.inputs.iter().map(|&i| graph.ty(i)).collect();
+        let inferred = infer::infer(&node.op, &tys)
+            .map_err(|m| err(idx, format!("{} at `{}`: {m}", node.op.name(), node.path)))?;
+        if inferred != node.ty {
+            return Err(err(
+                idx,
+                format!(
+                    "{} at `{}`: stored type {} but operands give {}",
+                    node.op.name(),
+                    node.path,
+                    node.ty,
+                    inferred
+                ),
+            ));
+        }
+        let (table, kind, name) = match &node.op {
+            Op::Input { name } => (&mut inputs, "input", name),
+            Op::Parameter { name } => (&mut params, "parameter", name),
+            _ => continue,
+        };
+        if let Some(first) = table.insert(name.as_str(), idx) {
+            return Err(err(
+                idx,
+                format!("{kind} `{name}` is also defined by %{first}"),
+            ));
+        }
+    }
+    if graph.outputs().is_empty() {
+        return Err(err(graph.len(), "graph has no outputs".into()));
+    }
+    for o in graph.outputs() {
+        if o.0 >= graph.len() {
+            return Err(err(o.0, format!("output {o} does not exist")));
+        }
+    }
+    Ok(())
+}

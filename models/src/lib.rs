@@ -1,0 +1,1 @@
+//! `hyv-models`: model definitions written in the hyv DSL.

@@ -1,0 +1,1 @@
+//! `hyv-passes`: the pass manager and graph-to-graph passes.

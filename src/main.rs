@@ -1,0 +1,2 @@
+//! The `hyv` command-line program.
+fn main() {}
