@@ -94,7 +94,7 @@ impl TensorData {
     /// element size or a bool byte is not 0/1.
     pub fn from_le_bytes(dtype: DType, bytes: &[u8]) -> Option<Self> {
         let n = dtype.size_in_bytes();
-        if bytes.len() % n != 0 {
+        if !bytes.len().is_multiple_of(n) {
             return None;
         }
         let chunks = bytes.chunks_exact(n);

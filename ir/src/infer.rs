@@ -339,7 +339,7 @@ pub fn infer(op: &Op, inputs: &[&TensorType]) -> R {
                 return Err(format!("input {x} must be [N, C, ...]"));
             }
             let c = x.shape.dims()[1];
-            if *groups == 0 || c % groups != 0 {
+            if *groups == 0 || !c.is_multiple_of(*groups) {
                 return Err(format!(
                     "{groups} groups do not divide the {c} channels of {x}"
                 ));
@@ -469,7 +469,7 @@ fn same_shape(a: &TensorType, b: &TensorType, an: &str, bn: &str) -> Result<(), 
 }
 
 fn divisible(extent: usize, by: usize, axis: usize, x: &TensorType) -> Result<(), String> {
-    if by == 0 || extent % by != 0 {
+    if by == 0 || !extent.is_multiple_of(by) {
         return Err(format!(
             "axis {axis} of {x} (extent {extent}) is not divisible by group size {by}"
         ));

@@ -44,7 +44,7 @@ pub fn normal_sample(seed: u64, counter: u64) -> f64 {
     let u2 = (r[1] >> 8) as f64 * (1.0 / 16_777_216.0);
     let radius = (-2.0 * u1.ln()).sqrt();
     let angle = std::f64::consts::TAU * u2;
-    if counter % 2 == 0 {
+    if counter.is_multiple_of(2) {
         radius * angle.cos()
     } else {
         radius * angle.sin()

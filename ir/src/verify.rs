@@ -23,8 +23,12 @@ pub fn verify(graph: &Graph) -> Result<(), IrError> {
             }
         }
         let tys: Vec<_> = node.inputs.iter().map(|&i| graph.ty(i)).collect();
-        let inferred = infer::infer(&node.op, &tys)
-            .map_err(|m| err(idx, format!("{} at `{}`: {m}", node.op.name(), node.path)))?;
+        // Inputs and parameters carry their own type: nothing to infer, but no operands.
+        let inferred = match &node.op {
+            Op::Input { .. } | Op::Parameter { .. } if node.inputs.is_empty() => node.ty.clone(),
+            _ => infer::infer(&node.op, &tys)
+                .map_err(|m| err(idx, format!("{} at `{}`: {m}", node.op.name(), node.path)))?,
+        };
         if inferred != node.ty {
             return Err(err(
                 idx,
