@@ -6,6 +6,7 @@
 //! [`verify`] checks a whole graph, and [`text`], [`dot`] and [`ron_format`] dump graphs
 //! (the text format parses back to an identical graph).
 
+pub mod dot;
 mod dtype;
 mod error;
 mod graph;
@@ -13,7 +14,12 @@ mod host_tensor;
 pub mod infer;
 mod op;
 pub mod random;
+pub mod ron_format;
 mod shape;
+mod stats;
+#[cfg(feature = "testing")]
+pub mod testing;
+pub mod text;
 mod verify;
 
 pub use dtype::DType;
@@ -22,4 +28,5 @@ pub use graph::{Graph, Node, NodeId};
 pub use host_tensor::{HostTensor, TensorData};
 pub use op::{BinaryOp, CmpOp, CommGroup, Op, PadMode, ReduceOp, UnaryOp, F64};
 pub use shape::{Shape, TensorType};
+pub use stats::GraphStats;
 pub use verify::verify;
