@@ -1,2 +1,47 @@
-//! The `hyv` command-line program.
-fn main() {}
+//! `hyv`: compile and run HunyuanVideo graphs on the reference, CPU, CUDA and Ascend
+//! backends, in eager or graph mode. One file per subcommand under `commands/`.
+
+mod backends;
+mod commands;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// hyv — a dataflow graph compiler and runtime for HunyuanVideo.
+///
+/// Model code is written once; `--mode eager` runs each op as it is called (like PyTorch
+/// eager / MindSpore PyNative), `--mode graph` traces the model into an IR graph, optimises
+/// it and compiles it for the backend (like MindSpore GRAPH_MODE).
+#[derive(Parser)]
+#[command(name = "hyv", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the graph of a built-in model as text, DOT or RON, or its statistics.
+    Dump(commands::dump::DumpArgs),
+    /// Run a built-in model on random weights and inputs in eager and/or graph mode.
+    Run(commands::run::RunArgs),
+}
+
+fn main() -> ExitCode {
+    // A bug in hyv must still end with one readable line, not a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("hyv: internal error: {info} (please report this as a bug)");
+    }));
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Dump(args) => commands::dump::run(args),
+        Command::Run(args) => commands::run::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hyv: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

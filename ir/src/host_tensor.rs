@@ -259,6 +259,21 @@ impl HostTensor {
         Self::new(shape, self.data)
     }
 
+    /// Relative L2 error `‖self − reference‖₂ / ‖reference‖₂` over all elements, in f64
+    /// (the parity metric of hyv's tests and `hyv run --mode both`). Types must match.
+    pub fn rel_l2_error(&self, reference: &HostTensor) -> Result<f64, IrError> {
+        if self.ty != reference.ty {
+            return Err(IrError::Data(format!(
+                "cannot compare {} with {}",
+                self.ty, reference.ty
+            )));
+        }
+        let (a, b) = (self.to_f64_vec(), reference.to_f64_vec());
+        let num: f64 = a.iter().zip(&b).map(|(x, y)| (x - y) * (x - y)).sum();
+        let den: f64 = b.iter().map(|y| y * y).sum();
+        Ok(num.sqrt() / den.sqrt().max(f64::MIN_POSITIVE))
+    }
+
     fn bit_key(&self) -> Vec<u8> {
         self.data.to_le_bytes()
     }
@@ -274,5 +289,19 @@ impl Hash for HostTensor {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.ty.hash(state);
         self.bit_key().hash(state);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rel_l2_error_is_relative_to_the_reference() {
+        let r = HostTensor::from_f32([2], vec![3.0, 4.0]).unwrap();
+        let a = HostTensor::from_f32([2], vec![3.0, 4.5]).unwrap();
+        assert!((a.rel_l2_error(&r).unwrap() - 0.1).abs() < 1e-12);
+        assert_eq!(r.rel_l2_error(&r).unwrap(), 0.0);
+        assert!(r.rel_l2_error(&r.cast(DType::F16)).is_err());
     }
 }

@@ -6,6 +6,7 @@
 //! [`verify`] checks a whole graph, and [`text`], [`dot`] and [`ron_format`] dump graphs
 //! (the text format parses back to an identical graph).
 
+mod atomic_file;
 pub mod dot;
 mod dtype;
 mod error;
@@ -22,6 +23,7 @@ pub mod testing;
 pub mod text;
 mod verify;
 
+pub use atomic_file::write_atomic;
 pub use dtype::DType;
 pub use error::IrError;
 pub use graph::{Graph, Node, NodeId};

@@ -1,1 +1,8 @@
-//! `hyv-models`: model definitions written in the hyv DSL.
+//! `hyv-models`: model definitions written in the hyv DSL (`hyv-frontend`).
+//!
+//! [`examples`] holds small models that exercise the DSL end to end; [`example`] looks one
+//! up by name for the command line (`hyv dump --example mlp`).
+
+pub mod examples;
+
+pub use examples::{example, Example, EXAMPLE_NAMES};

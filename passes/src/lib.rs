@@ -1,1 +1,35 @@
 //! `hyv-passes`: the pass manager and graph-to-graph passes.
+//!
+//! A [`Pass`] takes a graph and returns a graph plus a [`PassReport`]. Every pass rebuilds
+//! its output with a [`Rewriter`] (node by node, with an old → new id map). The
+//! [`PassManager`] runs named stages of passes, verifies the graph after every pass and can
+//! dump one numbered text file per stage.
+//!
+//! Passes: [`Dce`], [`Cse`], [`Fold`] (constant folding through a caller-supplied
+//! [`ConstEvaluator`]), [`Simplify`] (algebraic identities), [`Decompose`] (composites the
+//! backend does not claim → primitives) and [`Canonicalize`] (simplify, fold, CSE and DCE to
+//! a fixed point; built by [`canonicalize`]).
+
+#![warn(missing_docs)]
+
+mod canonicalize;
+mod cse;
+mod dce;
+mod decompose;
+mod error;
+mod fold;
+mod manager;
+mod pass;
+mod rewriter;
+mod simplify;
+
+pub use canonicalize::{canonicalize, Canonicalize};
+pub use cse::Cse;
+pub use dce::Dce;
+pub use decompose::Decompose;
+pub use error::PassError;
+pub use fold::{ConstEvaluator, Fold, DEFAULT_FOLD_LIMIT};
+pub use manager::{PassLog, PassManager};
+pub use pass::{Pass, PassReport};
+pub use rewriter::Rewriter;
+pub use simplify::Simplify;

@@ -12,6 +12,9 @@ pub enum Error {
     /// The IR was rejected (bad shapes, invalid graph, parse error).
     #[error(transparent)]
     Ir(#[from] IrError),
+    /// A pass failed or produced an invalid graph; names the stage and pass.
+    #[error(transparent)]
+    Pass(#[from] hyv_passes::PassError),
     /// A backend could not run an op or a graph; names the backend and the op/node.
     #[error("{backend} backend: {message}")]
     Backend {

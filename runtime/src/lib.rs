@@ -6,8 +6,11 @@ pub mod binding;
 mod eager;
 mod error;
 mod pipeline;
+pub mod safetensors_io;
 
 pub use backend::{Backend, CompileOptions, DeviceTensor, Executable, ParamMap};
 pub use eager::run_op_by_op;
 pub use error::{Error, Result};
-pub use pipeline::{compile, Compiled, PipelineOptions};
+pub use hyv_passes::PassLog;
+pub use pipeline::{compile, BackendEvaluator, Compiled, PipelineOptions};
+pub use safetensors_io::{read_safetensors, write_safetensors, SafetensorsFile, WeightStore};

@@ -1,9 +1,17 @@
 //! The compile pipeline of graph mode: verify the traced graph, run the passes, hand the
 //! result to the backend.
+//!
+//! Stages (each dumped as a numbered file with `--dump-graphs`): `00_traced` (input),
+//! `01_canonical` (simplify, fold, CSE, DCE to a fixed point), `02_decomposed` (composites
+//! the backend does not claim replaced by primitives, then canonicalised again). Constant
+//! folding evaluates ops on the compile backend itself, so folded values are exactly what
+//! the backend would have computed at run time.
 
 use crate::{Backend, CompileOptions, Executable, Result};
-use hyv_ir::{verify, Graph};
+use hyv_ir::{Graph, HostTensor, Op, TensorType};
+use hyv_passes::{Canonicalize, ConstEvaluator, Decompose, PassLog, PassManager};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// How a traced graph is compiled.
 #[derive(Debug, Clone, Default)]
@@ -20,19 +28,65 @@ pub struct Compiled {
     pub executable: Box<dyn Executable>,
     /// The optimised graph the executable was built from.
     pub graph: Graph,
+    /// What every pass did.
+    pub log: PassLog,
 }
 
 /// Verifies `graph`, optimises it for `backend` and compiles it.
 pub fn compile(
     graph: &Graph,
-    backend: &dyn Backend,
+    backend: &Arc<dyn Backend>,
     options: &PipelineOptions,
 ) -> Result<Compiled> {
-    verify(graph)?;
-    let optimised = graph.clone();
+    let evaluator: Arc<dyn ConstEvaluator> = Arc::new(BackendEvaluator(backend.clone()));
+    let claims = {
+        let backend = backend.clone();
+        move |op: &Op| backend.claims_composite(op)
+    };
+    let mut manager = PassManager::new()
+        .stage(
+            "canonical",
+            vec![Box::new(Canonicalize::new(Some(evaluator.clone())))],
+        )
+        .stage(
+            "decomposed",
+            vec![
+                Box::new(Decompose::new(claims)),
+                Box::new(Canonicalize::new(Some(evaluator))),
+            ],
+        );
+    if let Some(dir) = &options.dump_dir {
+        manager = manager.dump_to(dir);
+    }
+    let (optimised, log) = manager.run(graph.clone())?;
     let executable = backend.compile(&optimised, &options.compile)?;
     Ok(Compiled {
         executable,
         graph: optimised,
+        log,
     })
+}
+
+/// Constant folding through a backend's eager kernels: each folded op is uploaded, run
+/// with [`Backend::execute`] and downloaded.
+pub struct BackendEvaluator(pub Arc<dyn Backend>);
+
+impl ConstEvaluator for BackendEvaluator {
+    fn eval(
+        &self,
+        op: &Op,
+        out: &TensorType,
+        inputs: &[&HostTensor],
+    ) -> std::result::Result<HostTensor, String> {
+        let backend = &self.0;
+        let run = || -> Result<HostTensor> {
+            let devs = inputs
+                .iter()
+                .map(|t| backend.upload(t))
+                .collect::<Result<Vec<_>>>()?;
+            let refs: Vec<_> = devs.iter().collect();
+            backend.download(&backend.execute(op, out, &refs, "constant folding")?)
+        };
+        run().map_err(|e| e.to_string())
+    }
 }

@@ -6,19 +6,38 @@ use hyv_runtime::{Backend, CompileOptions, DeviceTensor, Error, Executable, Resu
 use std::sync::Arc;
 
 /// The reference backend: buffers are host tensors (a [`DeviceTensor`] holds an
-/// `Arc<HostTensor>`), upload and download copy, every op is interpreted by [`crate::eval`],
-/// and every composite op is run directly (claimed), so decompositions can be checked
-/// against direct evaluation.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ReferenceBackend;
+/// `Arc<HostTensor>`), upload and download copy, every op is interpreted by [`crate::eval`].
+/// By default every composite op is run directly (claimed); the
+/// [`ReferenceBackend::primitives_only`] variant claims none, so graph mode runs the
+/// decompositions — the two are checked against each other.
+#[derive(Debug, Clone, Copy)]
+pub struct ReferenceBackend {
+    claims_composites: bool,
+}
+
+impl Default for ReferenceBackend {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 impl ReferenceBackend {
     /// The backend name used in errors and on the command line.
     pub const NAME: &'static str = "reference";
 
-    /// A new reference backend.
+    /// A reference backend that runs composite ops directly.
     pub fn new() -> Self {
-        ReferenceBackend
+        ReferenceBackend {
+            claims_composites: true,
+        }
+    }
+
+    /// A reference backend that claims no composite op: graph mode decomposes them all
+    /// into primitives (eager mode still runs them directly).
+    pub fn primitives_only() -> Self {
+        ReferenceBackend {
+            claims_composites: false,
+        }
     }
 }
 
@@ -71,7 +90,7 @@ impl Backend for ReferenceBackend {
     }
 
     fn claims_composite(&self, op: &Op) -> bool {
-        op.is_composite()
+        self.claims_composites && op.is_composite()
     }
 
     fn compile(&self, graph: &Graph, _options: &CompileOptions) -> Result<Box<dyn Executable>> {

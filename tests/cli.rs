@@ -1,0 +1,198 @@
+//! End-to-end tests of the `hyv` command-line program.
+
+use std::process::{Command, Output};
+
+fn hyv(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hyv"))
+        .args(args)
+        .env_remove("HYV_DUMP_GRAPHS")
+        .output()
+        .expect("hyv runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn version_prints_the_package_version() {
+    let o = hyv(&["--version"]);
+    assert!(o.status.success());
+    assert_eq!(
+        stdout(&o).trim(),
+        format!("hyv {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn text_dump_parses_back_to_the_same_graph() {
+    for example in ["mlp", "attention"] {
+        let o = hyv(&["dump", "--example", example, "--format", "text"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let text = stdout(&o);
+        let graph = hyv_ir::text::parse(&text).expect("dump parses");
+        assert_eq!(hyv_ir::text::print(&graph).trim_end(), text.trim_end());
+        assert!(text.contains("linear("), "{text}");
+    }
+}
+
+#[test]
+fn dot_and_ron_dumps_describe_the_graph() {
+    let dot = hyv(&["dump", "--example", "mlp", "--format", "dot"]);
+    assert!(dot.status.success(), "{}", stderr(&dot));
+    let dot = stdout(&dot);
+    assert!(dot.starts_with("digraph"), "{dot}");
+    assert!(dot.contains("layer_norm") && dot.contains("fc1"), "{dot}");
+
+    let ron = hyv(&["dump", "--example", "mlp", "--format", "ron"]);
+    assert!(ron.status.success(), "{}", stderr(&ron));
+    let graph = hyv_ir::ron_format::from_ron(&stdout(&ron)).expect("RON dump loads");
+    assert_eq!(graph.name, "mlp");
+    assert_eq!(graph.parameters().len(), 6);
+}
+
+#[test]
+fn stats_print_counts_and_flops() {
+    let o = hyv(&["dump", "--example", "mlp", "--stats"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = stdout(&o);
+    // mlp: layer norm (16 + 16), fc1 (64·16 + 64), fc2 (16·64 + 16) = 2160 parameters.
+    assert!(s.contains("parameter tensors  6"), "{s}");
+    assert!(s.contains("parameters         2160"), "{s}");
+    // Two linears on 2·8 rows: 2·16·16·64 + 2·16·64·16 = 65536 FLOPs.
+    assert!(s.contains("FLOPs contractions 65536"), "{s}");
+    assert!(s.contains("nodes              12"), "{s}");
+}
+
+#[test]
+fn dump_writes_files_atomically_to_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested").join("mlp.dot");
+    let o = hyv(&[
+        "dump",
+        "--example",
+        "mlp",
+        "--format",
+        "dot",
+        "--out",
+        path.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::read_to_string(&path)
+        .unwrap()
+        .starts_with("digraph"));
+    assert_eq!(
+        std::fs::read_dir(path.parent().unwrap()).unwrap().count(),
+        1
+    );
+}
+
+#[test]
+fn run_both_modes_agree_and_dumps_every_stage() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = hyv(&[
+        "run",
+        "--example",
+        "attention",
+        "--mode",
+        "both",
+        "--dump-graphs",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("eager and graph mode agree"),
+        "{}",
+        stdout(&o)
+    );
+    let mut files: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert!(
+        files.first().is_some_and(|f| f == "00_traced.hyv"),
+        "{files:?}"
+    );
+    assert!(files.len() >= 3, "{files:?}");
+    for f in &files {
+        let text = std::fs::read_to_string(dir.path().join(f)).unwrap();
+        hyv_ir::text::parse(&text).unwrap_or_else(|e| panic!("{f} does not parse: {e}"));
+    }
+}
+
+#[test]
+fn dump_graphs_can_come_from_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_hyv"))
+        .args(["run", "--example", "mlp"])
+        .env("HYV_DUMP_GRAPHS", dir.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(dir.path().join("00_traced.hyv").exists());
+}
+
+#[test]
+fn bad_input_gives_one_clear_line_and_a_failure_status() {
+    let cases: [(&[&str], &str); 4] = [
+        (&["dump", "--example", "nope"], "unknown example `nope`"),
+        (
+            &["run", "--example", "mlp", "--backend", "tpu"],
+            "unknown backend `tpu`",
+        ),
+        (
+            &[
+                "run",
+                "--example",
+                "mlp",
+                "--weights",
+                "/no/such/file.safetensors",
+            ],
+            "/no/such/file.safetensors",
+        ),
+        (
+            &["dump", "--example", "mlp", "--format", "svg"],
+            "invalid value 'svg'",
+        ),
+    ];
+    for (args, needle) in cases {
+        let o = hyv(args);
+        assert!(!o.status.success(), "{args:?} succeeded");
+        let err = stderr(&o);
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(
+            !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn wrong_weights_are_reported_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.safetensors");
+    let w = hyv_ir::HostTensor::from_f32([3], vec![0.0; 3]).unwrap();
+    hyv_runtime::write_safetensors(&path, [("fc1.weight", &w)]).unwrap();
+    let o = hyv(&[
+        "run",
+        "--example",
+        "mlp",
+        "--weights",
+        path.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(
+        err.contains("fc1.weight") && err.contains("[3]") && err.contains("[64,16]"),
+        "{err}"
+    );
+    assert!(
+        err.contains("fc2.bias"),
+        "missing tensors are listed: {err}"
+    );
+}
