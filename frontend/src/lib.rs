@@ -51,5 +51,5 @@ pub use weights::{check_weights, Init, WeightSource, Weights};
 
 /// IR and runtime types model code and callers need, re-exported so that models depend on
 /// the frontend only.
-pub use hyv_ir::{DType, Graph, HostTensor, PadMode, Shape, TensorData, TensorType};
+pub use hyv_ir::{DType, Graph, HostTensor, IrError, PadMode, Shape, TensorData, TensorType};
 pub use hyv_runtime::{write_safetensors, Backend, PipelineOptions, WeightStore};

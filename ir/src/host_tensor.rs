@@ -259,6 +259,63 @@ impl HostTensor {
         Self::new(shape, self.data)
     }
 
+    /// Rows `start..end` of the first dimension (e.g. one of q/k/v in a fused weight).
+    pub fn slice_rows(&self, start: usize, end: usize) -> Result<HostTensor, IrError> {
+        let dims = self.shape().dims();
+        let Some(&rows) = dims.first() else {
+            return Err(IrError::Data(format!(
+                "cannot take rows of scalar {}",
+                self.ty
+            )));
+        };
+        if start >= end || end > rows {
+            return Err(IrError::Data(format!(
+                "rows {start}..{end} out of range for {}",
+                self.ty
+            )));
+        }
+        let row = self.shape().numel() / rows;
+        let (a, b) = (start * row, end * row);
+        let data = match &self.data {
+            TensorData::F32(v) => TensorData::F32(v[a..b].to_vec()),
+            TensorData::F16(v) => TensorData::F16(v[a..b].to_vec()),
+            TensorData::BF16(v) => TensorData::BF16(v[a..b].to_vec()),
+            TensorData::I32(v) => TensorData::I32(v[a..b].to_vec()),
+            TensorData::I64(v) => TensorData::I64(v[a..b].to_vec()),
+            TensorData::Bool(v) => TensorData::Bool(v[a..b].to_vec()),
+        };
+        let mut shape = dims.to_vec();
+        shape[0] = end - start;
+        HostTensor::new(shape, data)
+    }
+
+    /// Joins tensors along the first dimension (dtypes and other extents must agree).
+    pub fn concat_rows(parts: &[HostTensor]) -> Result<HostTensor, IrError> {
+        let first = parts
+            .first()
+            .ok_or_else(|| IrError::Data("nothing to concatenate".into()))?;
+        let mut bytes = Vec::new();
+        let mut rows = 0;
+        for p in parts {
+            if p.dtype() != first.dtype()
+                || p.shape().rank() == 0
+                || p.shape().dims()[1..] != first.shape().dims()[1..]
+            {
+                return Err(IrError::Data(format!(
+                    "cannot join {} and {} along rows",
+                    first.ty, p.ty
+                )));
+            }
+            rows += p.shape().dims()[0];
+            bytes.extend(p.data.to_le_bytes());
+        }
+        let mut shape = first.shape().dims().to_vec();
+        shape[0] = rows;
+        let data = TensorData::from_le_bytes(first.dtype(), &bytes)
+            .ok_or_else(|| IrError::Data("corrupt tensor bytes".into()))?;
+        HostTensor::new(shape, data)
+    }
+
     /// Relative L2 error `‖self − reference‖₂ / ‖reference‖₂` over all elements, in f64
     /// (the parity metric of hyv's tests and `hyv run --mode both`). Types must match.
     pub fn rel_l2_error(&self, reference: &HostTensor) -> Result<f64, IrError> {
@@ -303,5 +360,19 @@ mod tests {
         assert!((a.rel_l2_error(&r).unwrap() - 0.1).abs() < 1e-12);
         assert_eq!(r.rel_l2_error(&r).unwrap(), 0.0);
         assert!(r.rel_l2_error(&r.cast(DType::F16)).is_err());
+    }
+
+    #[test]
+    fn rows_slice_and_join_back() {
+        let t = HostTensor::from_f32([3, 2], vec![1., 2., 3., 4., 5., 6.]).unwrap();
+        let mid = t.slice_rows(1, 2).unwrap();
+        assert_eq!(mid.to_f32_vec(), vec![3., 4.]);
+        assert_eq!(mid.shape().dims(), &[1, 2]);
+        let back =
+            HostTensor::concat_rows(&[t.slice_rows(0, 1).unwrap(), t.slice_rows(1, 3).unwrap()])
+                .unwrap();
+        assert_eq!(back, t);
+        assert!(t.slice_rows(2, 4).is_err());
+        assert!(HostTensor::concat_rows(&[t.clone(), mid.cast(DType::BF16)]).is_err());
     }
 }

@@ -28,6 +28,8 @@ pub struct GraphStats {
     pub attention_flops: u64,
     /// One FLOP per output element of every other compute op.
     pub other_flops: u64,
+    /// Planned peak of live activations in node order ([`crate::peak_activation_bytes`]).
+    pub peak_activation_bytes: u64,
 }
 
 impl GraphStats {
@@ -35,6 +37,7 @@ impl GraphStats {
     pub fn of(graph: &Graph) -> Self {
         let mut s = GraphStats {
             nodes: graph.len(),
+            peak_activation_bytes: crate::peak_activation_bytes(graph),
             ..Default::default()
         };
         for node in graph.nodes() {
@@ -88,6 +91,11 @@ impl fmt::Display for GraphStats {
         writeln!(f, "FLOPs attention    {}", self.attention_flops)?;
         writeln!(f, "FLOPs other        {}", self.other_flops)?;
         writeln!(f, "FLOPs total        {}", self.total_flops())?;
+        writeln!(
+            f,
+            "peak activations   {} bytes (planned, node order)",
+            self.peak_activation_bytes
+        )?;
         write!(f, "ops               ")?;
         for (name, n) in &self.ops {
             write!(f, " {name}={n}")?;
