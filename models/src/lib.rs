@@ -3,6 +3,7 @@
 //! [`examples`] holds small models that exercise the DSL end to end; [`example`] looks one
 //! up by name for the command line (`hyv dump --example mlp`).
 
+pub mod convert;
 pub mod examples;
 
 pub use examples::{example, Example, EXAMPLE_NAMES};
