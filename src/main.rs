@@ -21,6 +21,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Convert an official Tencent checkpoint to the diffusers layout hyv loads.
+    Convert(commands::convert::ConvertArgs),
     /// Print the graph of a built-in model as text, DOT or RON, or its statistics.
     Dump(commands::dump::DumpArgs),
     /// Run a built-in model on random weights and inputs in eager and/or graph mode.
@@ -34,6 +36,7 @@ fn main() -> ExitCode {
     }));
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Convert(args) => commands::convert::run(args),
         Command::Dump(args) => commands::dump::run(args),
         Command::Run(args) => commands::run::run(args),
     };

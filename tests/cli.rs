@@ -196,3 +196,50 @@ fn wrong_weights_are_reported_by_name() {
         "missing tensors are listed: {err}"
     );
 }
+
+#[test]
+fn convert_writes_diffusers_names_and_reports_unknown_tensors() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("official.safetensors");
+    let qkv = hyv_ir::HostTensor::from_f32([6, 2], (0..12).map(|i| i as f32).collect()).unwrap();
+    let bias = hyv_ir::HostTensor::from_f32([4], vec![1., 2., 3., 4.]).unwrap();
+    hyv_runtime::write_safetensors(
+        &input,
+        [
+            ("double_blocks.0.img_attn_qkv.weight", &qkv),
+            ("final_layer.adaLN_modulation.1.bias", &bias),
+        ],
+    )
+    .unwrap();
+    let out_dir = dir.path().join("diffusers");
+    let o = hyv(&[
+        "convert",
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        out_dir.to_str().unwrap(),
+        "--dtype",
+        "bf16",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out =
+        hyv_runtime::read_safetensors(out_dir.join("diffusion_pytorch_model.safetensors")).unwrap();
+    let k = &out["transformer_blocks.0.attn.to_k.weight"];
+    assert_eq!(k.dtype(), hyv_ir::DType::BF16);
+    assert_eq!(k.to_f32_vec(), vec![4., 5., 6., 7.]);
+    assert_eq!(
+        out["norm_out.linear.bias"].to_f32_vec(),
+        vec![3., 4., 1., 2.]
+    );
+
+    hyv_runtime::write_safetensors(&input, [("vae.conv.weight", &bias)]).unwrap();
+    let o = hyv(&[
+        "convert",
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("vae.conv.weight"), "{}", stderr(&o));
+}
