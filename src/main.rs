@@ -25,11 +25,20 @@ enum Command {
     Convert(commands::convert::ConvertArgs),
     /// Print the graph of a built-in model as text, DOT or RON, or its statistics.
     Dump(commands::dump::DumpArgs),
+    /// Run one model component on named inputs from a safetensors file and write its outputs.
+    Forward(commands::forward::ForwardArgs),
     /// Run a built-in model on random weights and inputs in eager and/or graph mode.
     Run(commands::run::RunArgs),
 }
 
 fn main() -> ExitCode {
+    // Like other Unix tools, end quietly when the reader of our output goes away
+    // (`hyv dump ... | head`) instead of failing on the closed pipe.
+    // SAFETY: resetting a signal disposition at start-up, before any thread exists.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     // A bug in hyv must still end with one readable line, not a backtrace.
     std::panic::set_hook(Box::new(|info| {
         eprintln!("hyv: internal error: {info} (please report this as a bug)");
@@ -38,6 +47,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Convert(args) => commands::convert::run(args),
         Command::Dump(args) => commands::dump::run(args),
+        Command::Forward(args) => commands::forward::run(args),
         Command::Run(args) => commands::run::run(args),
     };
     match result {

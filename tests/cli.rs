@@ -243,3 +243,128 @@ fn convert_writes_diffusers_names_and_reports_unknown_tensors() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("vae.conv.weight"), "{}", stderr(&o));
 }
+
+#[test]
+fn dump_stats_of_the_13b_transformer_match_the_released_model() {
+    let o = hyv(&[
+        "dump",
+        "--model",
+        "hunyuan-video-13b",
+        "--height",
+        "544",
+        "--width",
+        "960",
+        "--frames",
+        "129",
+        "--stats",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = stdout(&o);
+    assert!(s.contains("parameter tensors  1264"), "{s}");
+    assert!(s.contains("parameters         12821012544 "), "{s}");
+    let flops = |label: &str| -> f64 {
+        let line = s.lines().find(|l| l.starts_with(label)).unwrap();
+        line[label.len()..].trim().parse().unwrap()
+    };
+    // performance_anchors §6 at 544×960×129 (67,320 video + 256 text tokens):
+    // linear 0.918 PF, attention 3.367 PF per forward.
+    let (lin, attn) = (flops("FLOPs contractions"), flops("FLOPs attention"));
+    assert!((lin / 0.918e15 - 1.0).abs() < 0.005, "{lin:e}");
+    assert!((attn / 3.367e15 - 1.0).abs() < 0.005, "{attn:e}");
+    assert!(s.contains("peak activations"), "{s}");
+}
+
+#[test]
+fn dump_rejects_sizes_the_model_cannot_take() {
+    let o = hyv(&[
+        "dump", "--model", "small", "--height", "100", "--width", "96", "--stats",
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("multiples of 16"), "{}", stderr(&o));
+    let o = hyv(&["dump", "--model", "small", "--frames", "8", "--stats"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("4k+1"), "{}", stderr(&o));
+    let o = hyv(&["dump", "--model", "huge", "--stats"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("unknown transformer preset `huge`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/dit");
+
+#[test]
+fn forward_reproduces_the_diffusers_fixture() {
+    let dir = tempfile::tempdir().unwrap();
+    for fixture in ["guided_padded", "unguided_refiner1"] {
+        let fx = format!("{FIXTURES}/{fixture}");
+        let out = dir.path().join(format!("{fixture}.safetensors"));
+        let o = hyv(&[
+            "forward",
+            "--component",
+            "transformer",
+            "--weights",
+            &fx,
+            "--inputs",
+            &format!("{fx}/inputs.safetensors"),
+            "--out",
+            out.to_str().unwrap(),
+            "--intermediates",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let ours = hyv_runtime::read_safetensors(&out).unwrap();
+        let reference = hyv_runtime::read_safetensors(format!("{fx}/outputs.safetensors")).unwrap();
+        assert_eq!(ours.len(), reference.len());
+        for (name, want) in &reference {
+            let err = ours[name].rel_l2_error(want).unwrap();
+            assert!(err <= 1e-4, "{fixture} {name}: rel. L2 error {err:e}");
+        }
+    }
+}
+
+#[test]
+fn forward_names_missing_inputs_and_bad_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    let fx = format!("{FIXTURES}/guided_padded");
+    let mut inputs = hyv_runtime::read_safetensors(format!("{fx}/inputs.safetensors")).unwrap();
+    inputs.remove("guidance");
+    let partial = dir.path().join("partial.safetensors");
+    hyv_runtime::write_safetensors(&partial, inputs.iter().map(|(k, v)| (k.as_str(), v))).unwrap();
+    let out = dir.path().join("out.safetensors");
+    let o = hyv(&[
+        "forward",
+        "--weights",
+        &fx,
+        "--inputs",
+        partial.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("missing inputs") && stderr(&o).contains("guidance"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out.exists(), "no output is written on failure");
+
+    // A truncated checkpoint is reported with its file name.
+    let bytes = std::fs::read(format!("{fx}/diffusion_pytorch_model.safetensors")).unwrap();
+    let cut = dir.path().join("cut.safetensors");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let o = hyv(&[
+        "forward",
+        "--weights",
+        cut.to_str().unwrap(),
+        "--config",
+        &format!("{fx}/config.json"),
+        "--inputs",
+        &format!("{fx}/inputs.safetensors"),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("cut.safetensors"), "{}", stderr(&o));
+}

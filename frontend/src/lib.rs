@@ -27,6 +27,7 @@
 //! let out = runner.run(&Mlp, &Weights::Random { seed: 0 }, &[("x".into(), x)])?;
 //! ```
 
+mod cast_weights;
 mod context;
 mod error;
 mod mode;
@@ -39,6 +40,7 @@ mod runner;
 mod tensor;
 mod weights;
 
+pub use cast_weights::CastWeights;
 pub use context::{Ctx, ScopeGuard};
 pub use error::{Error, Result};
 pub use mode::Mode;

@@ -19,17 +19,18 @@ struct Declared {
 struct Shared {
     ctx: Ctx,
     weights: Weights,
-    dtype: DType,
     declared: RefCell<BTreeMap<String, Declared>>,
 }
 
 /// A position in the parameter tree. `p.sub("transformer_blocks").sub(0).sub("attn")`
 /// names `transformer_blocks.0.attn`, and `get("weight", ..)` under it declares
 /// `transformer_blocks.0.attn.weight`. Clones and sub-trees share one record of every
-/// declared parameter, the weights and the default dtype.
+/// declared parameter and the weights; the default dtype is per handle.
 #[derive(Clone)]
 pub struct Params {
     prefix: String,
+    /// Default dtype of parameters declared through this handle (see [`Params::in_dtype`]).
+    dtype: DType,
     shared: Rc<Shared>,
 }
 
@@ -44,10 +45,10 @@ impl Params {
     pub fn with_dtype(ctx: &Ctx, weights: Weights, dtype: DType) -> Params {
         Params {
             prefix: String::new(),
+            dtype,
             shared: Rc::new(Shared {
                 ctx: ctx.clone(),
                 weights,
-                dtype,
                 declared: RefCell::new(BTreeMap::new()),
             }),
         }
@@ -57,6 +58,18 @@ impl Params {
     pub fn sub(&self, name: impl Display) -> Params {
         Params {
             prefix: self.name_of(&name.to_string()),
+            dtype: self.dtype,
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// The same sub-tree (sharing every declared parameter and the weights) whose
+    /// parameters have `dtype` by default, and so do its sub-trees. A model run in bf16
+    /// calls `params.in_dtype(DType::BF16)` once at its root, whatever the caller chose.
+    pub fn in_dtype(&self, dtype: DType) -> Params {
+        Params {
+            prefix: self.prefix.clone(),
+            dtype,
             shared: self.shared.clone(),
         }
     }
@@ -82,7 +95,7 @@ impl Params {
 
     /// The default parameter dtype.
     pub fn dtype(&self) -> DType {
-        self.shared.dtype
+        self.dtype
     }
 
     /// Declares parameter `leaf` of `shape` (default dtype) and returns it; `init` is used

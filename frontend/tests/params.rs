@@ -228,3 +228,24 @@ fn building_blocks_declare_torch_shaped_parameters() {
         .get("weight", &[4], Init::Constant(1.0))
         .is_ok());
 }
+
+#[test]
+fn in_dtype_changes_the_default_parameter_dtype_of_a_subtree() {
+    let ctx = Ctx::graph("dtypes");
+    let root = Params::new(&ctx, Weights::ShapesOnly);
+    let half = root.sub("blocks").in_dtype(DType::BF16);
+    assert_eq!(half.path(), "blocks");
+    assert_eq!(half.sub(0).dtype(), DType::BF16);
+    assert_eq!(root.dtype(), DType::F32);
+    let w = half
+        .sub(0)
+        .get("weight", &[2, 3], Init::Constant(1.0))
+        .unwrap();
+    assert_eq!(w.dtype(), DType::BF16);
+    root.get("bias", &[3], Init::Constant(0.0)).unwrap();
+    // Both handles record into the same tree.
+    let declared = root.declared();
+    assert_eq!(declared.len(), 2);
+    assert_eq!(declared[1].0, "blocks.0.weight");
+    assert_eq!(declared[1].1, TensorType::new(DType::BF16, [2, 3]));
+}

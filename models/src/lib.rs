@@ -5,5 +5,6 @@
 
 pub mod convert;
 pub mod examples;
+pub mod hunyuan_video;
 
 pub use examples::{example, Example, EXAMPLE_NAMES};

@@ -147,9 +147,20 @@ pub struct WeightStore {
     index: BTreeMap<String, usize>,
 }
 
+/// File names a diffusers or transformers model folder stores its weights under, in order
+/// of preference.
+pub const STANDARD_WEIGHT_NAMES: [&str; 4] = [
+    "diffusion_pytorch_model.safetensors.index.json",
+    "model.safetensors.index.json",
+    "diffusion_pytorch_model.safetensors",
+    "model.safetensors",
+];
+
 impl WeightStore {
     /// Opens a checkpoint: a `.safetensors` file, a `*.safetensors.index.json` (sharded), or
-    /// a directory holding exactly one index or, failing that, exactly one `.safetensors`.
+    /// a directory. In a directory the standard names of a Hugging Face download win
+    /// ([`STANDARD_WEIGHT_NAMES`], indexes first); otherwise it must hold exactly one index
+    /// or, failing that, exactly one `.safetensors`.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         if path.is_dir() {
@@ -173,6 +184,13 @@ impl WeightStore {
     }
 
     fn find_in_dir(dir: &Path) -> Result<PathBuf> {
+        if let Some(p) = STANDARD_WEIGHT_NAMES
+            .iter()
+            .map(|n| dir.join(n))
+            .find(|p| p.is_file())
+        {
+            return Ok(p);
+        }
         let entries = fs::read_dir(dir).map_err(|e| file_error(dir, e.to_string()))?;
         let mut indexes = Vec::new();
         let mut singles = Vec::new();

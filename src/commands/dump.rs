@@ -2,9 +2,13 @@
 
 use crate::backends::backend_by_name;
 use crate::commands::emit;
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
+use hyv_frontend::Traced;
 use hyv_frontend::{trace, Weights};
-use hyv_ir::{dot, ron_format, text, GraphStats};
+use hyv_ir::{dot, ron_format, text, DType, GraphStats};
+use hyv_models::hunyuan_video::{
+    input_types, HunyuanVideoTransformer3DModel, TransformerConfig, TransformerOptions,
+};
 use hyv_runtime::{compile, PipelineOptions};
 use std::path::PathBuf;
 
@@ -31,10 +35,34 @@ pub enum Stage {
 /// Arguments of `hyv dump`.
 #[derive(clap::Args, Debug)]
 pub struct DumpArgs {
-    /// The built-in example model to trace (mlp, attention). Weights are not needed: the
-    /// graph is traced from parameter shapes only.
-    #[arg(long, value_name = "NAME")]
-    pub example: String,
+    /// A built-in example model to trace (mlp, attention). Weights are never needed: graphs
+    /// are traced from parameter shapes only.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["model", "config"], required_unless_present_any = ["model", "config"])]
+    pub example: Option<String>,
+    /// A transformer preset to trace: hunyuan-video-13b, small or tiny.
+    #[arg(long, value_name = "PRESET", conflicts_with = "config")]
+    pub model: Option<String>,
+    /// A transformer from a diffusers `config.json`.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Video height in pixels (the latent is 8× smaller); default: the preset's input.
+    #[arg(long, requires = "width")]
+    pub height: Option<usize>,
+    /// Video width in pixels.
+    #[arg(long, requires = "height")]
+    pub width: Option<usize>,
+    /// Video frames (4k+1; the latent has (frames-1)/4+1).
+    #[arg(long)]
+    pub frames: Option<usize>,
+    /// Text tokens (default: the preset's, 256 for the 13B model).
+    #[arg(long)]
+    pub text_len: Option<usize>,
+    /// Batch size.
+    #[arg(long, default_value_t = 1)]
+    pub batch: usize,
+    /// Parameter and activation dtype (f32, bf16, f16).
+    #[arg(long, default_value = "bf16")]
+    pub dtype: DType,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
@@ -56,13 +84,18 @@ pub struct DumpArgs {
 
 /// Runs `hyv dump`.
 pub fn run(args: DumpArgs) -> Result<()> {
-    let example = hyv_models::example(&args.example)?;
-    let traced = trace(
-        example.model.as_ref(),
-        &Weights::ShapesOnly,
-        &example.inputs,
-    )
-    .with_context(|| format!("tracing example `{}`", args.example))?;
+    let traced = match &args.example {
+        Some(name) => {
+            let example = hyv_models::example(name)?;
+            trace(
+                example.model.as_ref(),
+                &Weights::ShapesOnly,
+                &example.inputs,
+            )
+            .with_context(|| format!("tracing example `{name}`"))?
+        }
+        None => trace_transformer(&args)?,
+    };
     let graph = match args.stage {
         Stage::Traced => traced.graph,
         Stage::Optimized => {
@@ -80,4 +113,41 @@ pub fn run(args: DumpArgs) -> Result<()> {
         }
     };
     emit(&out, args.out.as_deref())
+}
+
+/// Traces the transformer of `--model` or `--config` from shapes only.
+fn trace_transformer(args: &DumpArgs) -> Result<Traced> {
+    let (config, default_latent, default_text) = match (&args.model, &args.config) {
+        (Some(preset), _) => {
+            let (latent, text) = TransformerConfig::preset_input(preset)?;
+            (TransformerConfig::preset(preset)?, latent, text)
+        }
+        (None, Some(path)) => (TransformerConfig::from_json_file(path)?, (1, 16, 16), 16),
+        (None, None) => bail!("give --example, --model or --config"),
+    };
+    let (mut frames, mut height, mut width) = default_latent;
+    if let (Some(h), Some(w)) = (args.height, args.width) {
+        if h % 16 != 0 || w % 16 != 0 {
+            bail!("--height {h} and --width {w} must be multiples of 16 (VAE ×8, patch ×2)");
+        }
+        (height, width) = (h / 8, w / 8);
+    }
+    if let Some(f) = args.frames {
+        if f == 0 || (f - 1) % 4 != 0 {
+            bail!("--frames {f} must be 4k+1 (the causal VAE keeps frame 0 and compresses 4×)");
+        }
+        frames = (f - 1) / 4 + 1;
+    }
+    let text_len = args.text_len.unwrap_or(default_text);
+    let model = HunyuanVideoTransformer3DModel::new(
+        config.clone(),
+        TransformerOptions {
+            dtype: args.dtype,
+            intermediates: false,
+        },
+    )?;
+    let inputs = input_types(
+        &config, args.dtype, args.batch, frames, height, width, text_len,
+    );
+    trace(&model, &Weights::ShapesOnly, &inputs).context("tracing the transformer")
 }

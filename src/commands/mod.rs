@@ -2,6 +2,7 @@
 
 pub mod convert;
 pub mod dump;
+pub mod forward;
 pub mod run;
 
 use anyhow::{Context, Result};
