@@ -368,3 +368,77 @@ fn forward_names_missing_inputs_and_bad_weights() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("cut.safetensors"), "{}", stderr(&o));
 }
+
+#[test]
+fn forward_loads_sharded_checkpoints_and_rejects_wrong_shapes() {
+    let dir = tempfile::tempdir().unwrap();
+    let fx = format!("{FIXTURES}/unguided_refiner1");
+    let weights =
+        hyv_runtime::read_safetensors(format!("{fx}/diffusion_pytorch_model.safetensors")).unwrap();
+    // Two shards and a diffusers-style index, as a Hugging Face download of the 13B model has.
+    let names: Vec<&String> = weights.keys().collect();
+    let (a, b) = names.split_at(names.len() / 2);
+    let mut weight_map = serde_json::Map::new();
+    for (shard, part) in [("shard-1.safetensors", a), ("shard-2.safetensors", b)] {
+        hyv_runtime::write_safetensors(
+            dir.path().join(shard),
+            part.iter().map(|k| (k.as_str(), &weights[*k])),
+        )
+        .unwrap();
+        for k in part {
+            weight_map.insert((*k).clone(), shard.into());
+        }
+    }
+    let index = serde_json::json!({ "metadata": {}, "weight_map": weight_map });
+    std::fs::write(
+        dir.path()
+            .join("diffusion_pytorch_model.safetensors.index.json"),
+        index.to_string(),
+    )
+    .unwrap();
+    std::fs::copy(format!("{fx}/config.json"), dir.path().join("config.json")).unwrap();
+    let out = dir.path().join("out.safetensors");
+    let inputs = format!("{fx}/inputs.safetensors");
+    let o = hyv(&[
+        "forward",
+        "--weights",
+        dir.path().to_str().unwrap(),
+        "--inputs",
+        &inputs,
+        "--out",
+        out.to_str().unwrap(),
+        "--mode",
+        "eager",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let sample = &hyv_runtime::read_safetensors(&out).unwrap()["sample"];
+    let want =
+        &hyv_runtime::read_safetensors(format!("{fx}/outputs.safetensors")).unwrap()["sample"];
+    assert!(sample.rel_l2_error(want).unwrap() <= 1e-4);
+
+    // One tensor with the wrong shape: the error names it with expected and actual types.
+    let mut bad = weights.clone();
+    let name = "proj_out.weight";
+    let t = bad[name].clone();
+    let n = t.shape().numel();
+    bad.insert(name.into(), t.reshape([n]).unwrap());
+    let bad_file = dir.path().join("bad.safetensors");
+    hyv_runtime::write_safetensors(&bad_file, bad.iter().map(|(k, v)| (k.as_str(), v))).unwrap();
+    let o = hyv(&[
+        "forward",
+        "--weights",
+        bad_file.to_str().unwrap(),
+        "--config",
+        &format!("{fx}/config.json"),
+        "--inputs",
+        &inputs,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(
+        err.contains(name) && err.contains(&format!("f32[{n}]")),
+        "{err}"
+    );
+}
