@@ -442,3 +442,34 @@ fn forward_loads_sharded_checkpoints_and_rejects_wrong_shapes() {
         "{err}"
     );
 }
+
+#[test]
+fn forward_in_half_precision_stays_close_to_the_f32_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    let fx = format!("{FIXTURES}/guided_padded");
+    let want =
+        &hyv_runtime::read_safetensors(format!("{fx}/outputs.safetensors")).unwrap()["sample"];
+    for mode in ["eager", "graph"] {
+        for dtype in ["bf16", "f16"] {
+            let out = dir.path().join(format!("{mode}-{dtype}.safetensors"));
+            let o = hyv(&[
+                "forward",
+                "--weights",
+                &fx,
+                "--inputs",
+                &format!("{fx}/inputs.safetensors"),
+                "--out",
+                out.to_str().unwrap(),
+                "--mode",
+                mode,
+                "--dtype",
+                dtype,
+            ]);
+            assert!(o.status.success(), "{}", stderr(&o));
+            let sample = &hyv_runtime::read_safetensors(&out).unwrap()["sample"];
+            assert_eq!(sample.dtype().name(), dtype);
+            let err = sample.cast(hyv_ir::DType::F32).rel_l2_error(want).unwrap();
+            assert!(err <= 2e-2, "{mode} {dtype}: rel. L2 error {err:e}");
+        }
+    }
+}
