@@ -24,7 +24,8 @@ build: deps
 	$(CARGO) build --release --locked
 
 # The main job until sampling lands: the example models in eager and graph mode, the
-# eager-vs-graph comparison, numbered per-pass graph dumps and the dump formats.
+# eager-vs-graph comparison, numbered per-pass graph dumps and the dump formats, the 13B
+# DiT's statistics (traced without weights) and a DiT forward on the shipped fixture.
 demo: build
 	@mkdir -p $(OUT)
 	$(HYV) --version
@@ -34,6 +35,10 @@ demo: build
 	$(HYV) dump --example attention --stats
 	$(HYV) dump --example mlp --format dot --out $(OUT)/mlp.dot
 	$(HYV) dump --example mlp --format ron --out $(OUT)/mlp.ron
+	$(HYV) dump --model hunyuan-video-13b --height 544 --width 960 --frames 129 --stats
+	$(HYV) forward --component transformer --weights tests/fixtures/dit/guided_padded \
+	  --inputs tests/fixtures/dit/guided_padded/inputs.safetensors \
+	  --out $(OUT)/dit_sample.safetensors --mode graph --dump-graphs $(OUT)/graphs/dit
 	@echo "graph dumps written under $(OUT)/graphs; DOT and RON dumps in $(OUT)/"
 
 fmt-check: deps
