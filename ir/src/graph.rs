@@ -153,13 +153,16 @@ impl Graph {
     /// How many nodes use each node as an operand (outputs count as one use each).
     pub fn use_counts(&self) -> Vec<usize> {
         let mut counts = vec![0; self.nodes.len()];
-        for n in &self.nodes {
-            for i in &n.inputs {
-                counts[i.0] += 1;
+        // Ids outside the graph (an unverified graph) are skipped; the verifier reports them.
+        let ids = self
+            .nodes
+            .iter()
+            .flat_map(|n| &n.inputs)
+            .chain(&self.outputs);
+        for id in ids {
+            if let Some(c) = counts.get_mut(id.0) {
+                *c += 1;
             }
-        }
-        for o in &self.outputs {
-            counts[o.0] += 1;
         }
         counts
     }

@@ -3,10 +3,11 @@
 //! replay dumped graphs and as the "unoptimised" side of differential tests.
 
 use crate::binding::{check_inputs, parameter};
-use crate::{Backend, DeviceTensor, ParamMap, Result};
+use crate::{Backend, DeviceTensor, Error, ParamMap, Result};
 use hyv_ir::{Graph, Op};
 
-/// Runs `graph` node by node on `backend` and returns its outputs.
+/// Runs `graph` node by node on `backend` and returns its outputs. The graph should be
+/// verified; an operand used before it is computed is reported as an error.
 pub fn run_op_by_op(
     graph: &Graph,
     backend: &dyn Backend,
@@ -23,11 +24,19 @@ pub fn run_op_by_op(
             Op::Input { .. } => next_input.next().cloned().expect("input count checked"),
             Op::Parameter { .. } => parameter(graph, id, params)?.clone(),
             op => {
-                let operands: Vec<&DeviceTensor> = node
+                let operands = node
                     .inputs
                     .iter()
-                    .map(|i| values[i.0].as_ref().expect("operand computed and live"))
-                    .collect();
+                    .map(|i| {
+                        values.get(i.0).and_then(Option::as_ref).ok_or_else(|| {
+                            Error::Binding(format!(
+                                "graph `{}`: operand {i} of node {id} is not computed before it \
+                                 (run hyv_ir::verify on the graph)",
+                                graph.name
+                            ))
+                        })
+                    })
+                    .collect::<Result<Vec<&DeviceTensor>>>()?;
                 backend.execute(op, &node.ty, &operands, &node.path)?
             }
         };
@@ -40,9 +49,110 @@ pub fn run_op_by_op(
             }
         }
     }
-    Ok(graph
+    graph
         .outputs()
         .iter()
-        .map(|o| values[o.0].clone().expect("outputs stay live"))
-        .collect())
+        .map(|o| {
+            values.get(o.0).cloned().flatten().ok_or_else(|| {
+                Error::Binding(format!("graph `{}`: output {o} does not exist", graph.name))
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{CompileOptions, Executable};
+    use hyv_ir::{DType, Graph, HostTensor, Node, NodeId, TensorType, UnaryOp};
+    use std::sync::Arc;
+
+    /// A backend that negates on `execute` and never compiles (enough for eager replay).
+    struct Negate;
+
+    impl Backend for Negate {
+        fn name(&self) -> &'static str {
+            "negate"
+        }
+        fn upload(&self, t: &HostTensor) -> Result<DeviceTensor> {
+            Ok(DeviceTensor::new(t.ty().clone(), Arc::new(t.clone())))
+        }
+        fn download(&self, t: &DeviceTensor) -> Result<HostTensor> {
+            Ok(t.buffer::<HostTensor>().expect("host buffer").clone())
+        }
+        fn execute(
+            &self,
+            _op: &Op,
+            out: &TensorType,
+            inputs: &[&DeviceTensor],
+            _path: &str,
+        ) -> Result<DeviceTensor> {
+            let x = self.download(inputs[0])?.to_f64_vec();
+            self.upload(&HostTensor::from_f64(out, x.iter().map(|v| -v).collect())?)
+        }
+        fn claims_composite(&self, _op: &Op) -> bool {
+            false
+        }
+        fn compile(&self, _g: &Graph, _o: &CompileOptions) -> Result<Box<dyn Executable>> {
+            Err(Error::Binding("not compiled".into()))
+        }
+    }
+
+    fn graph_with_forward_reference() -> Graph {
+        let ty = TensorType::new(DType::F32, [2]);
+        let mut g = Graph::new("bad");
+        g.push(Node {
+            op: Op::Input { name: "x".into() },
+            inputs: vec![],
+            ty: ty.clone(),
+            path: String::new(),
+        });
+        g.push(Node {
+            op: Op::Unary(UnaryOp::Neg),
+            inputs: vec![NodeId(2)],
+            ty: ty.clone(),
+            path: String::new(),
+        });
+        g.push(Node {
+            op: Op::Unary(UnaryOp::Neg),
+            inputs: vec![NodeId(0)],
+            ty,
+            path: String::new(),
+        });
+        g.set_outputs(vec![NodeId(1)]);
+        g
+    }
+
+    #[test]
+    fn runs_a_chain_and_reports_a_forward_reference() {
+        let x = Negate
+            .upload(&HostTensor::from_f32([2], vec![1.0, -2.0]).unwrap())
+            .unwrap();
+        let g = graph_with_forward_reference();
+        let err = run_op_by_op(&g, &Negate, std::slice::from_ref(&x), &ParamMap::new())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("operand %2 of node %1"), "{err}");
+
+        let mut ok = Graph::new("ok");
+        let ty = TensorType::new(DType::F32, [2]);
+        let input = ok.push(Node {
+            op: Op::Input { name: "x".into() },
+            inputs: vec![],
+            ty,
+            path: String::new(),
+        });
+        let y = ok.add(Op::Unary(UnaryOp::Neg), &[input], "").unwrap();
+        ok.set_outputs(vec![y, NodeId(9)]);
+        let err = run_op_by_op(&ok, &Negate, std::slice::from_ref(&x), &ParamMap::new())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("output %9 does not exist"), "{err}");
+        ok.set_outputs(vec![y]);
+        let out = run_op_by_op(&ok, &Negate, &[x], &ParamMap::new()).unwrap();
+        assert_eq!(
+            Negate.download(&out[0]).unwrap().to_f32_vec(),
+            vec![-1.0, 2.0]
+        );
+    }
 }
