@@ -45,16 +45,17 @@ pub struct DumpArgs {
     /// A transformer from a diffusers `config.json`.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Video height in pixels (the latent is 8× smaller); default: the preset's input.
+    /// Video height in pixels (a multiple of 16; the latent is 8× smaller). Default: the
+    /// preset's input (13B: 544×960×129), or one 128×128 frame with --config.
     #[arg(long, requires = "width")]
     pub height: Option<usize>,
     /// Video width in pixels.
     #[arg(long, requires = "height")]
     pub width: Option<usize>,
-    /// Video frames (4k+1; the latent has (frames-1)/4+1).
+    /// Video frames (4k+1; the latent has (frames-1)/4+1). Default as for --height.
     #[arg(long)]
     pub frames: Option<usize>,
-    /// Text tokens (default: the preset's, 256 for the 13B model).
+    /// Text tokens (default: the preset's, 256 for the 13B model; 16 with --config).
     #[arg(long)]
     pub text_len: Option<usize>,
     /// Batch size.
@@ -115,6 +116,11 @@ pub fn run(args: DumpArgs) -> Result<()> {
     emit(&out, args.out.as_deref())
 }
 
+/// Latent (frames, height, width) traced for `--config` without sizes: one 128×128 frame.
+const CONFIG_DEFAULT_LATENT: (usize, usize, usize) = (1, 16, 16);
+/// Text tokens traced for `--config` without `--text-len`.
+const CONFIG_DEFAULT_TEXT_LEN: usize = 16;
+
 /// Traces the transformer of `--model` or `--config` from shapes only.
 fn trace_transformer(args: &DumpArgs) -> Result<Traced> {
     let (config, default_latent, default_text) = match (&args.model, &args.config) {
@@ -122,7 +128,11 @@ fn trace_transformer(args: &DumpArgs) -> Result<Traced> {
             let (latent, text) = TransformerConfig::preset_input(preset)?;
             (TransformerConfig::preset(preset)?, latent, text)
         }
-        (None, Some(path)) => (TransformerConfig::from_json_file(path)?, (1, 16, 16), 16),
+        (None, Some(path)) => (
+            TransformerConfig::from_json_file(path)?,
+            CONFIG_DEFAULT_LATENT,
+            CONFIG_DEFAULT_TEXT_LEN,
+        ),
         (None, None) => bail!("give --example, --model or --config"),
     };
     let (mut frames, mut height, mut width) = default_latent;
