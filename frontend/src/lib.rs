@@ -37,7 +37,9 @@ mod operators;
 mod ops;
 mod params;
 mod runner;
+mod session;
 mod tensor;
+mod weight_prefix;
 mod weights;
 
 pub use cast_weights::CastWeights;
@@ -48,7 +50,9 @@ pub use module::Module;
 pub use ops::{concat, randn_host, AttentionOptions, ConvOptions, ReshapeDims};
 pub use params::Params;
 pub use runner::{trace, FnModel, Model, RunOutput, Runner, Traced};
+pub use session::Session;
 pub use tensor::Tensor;
+pub use weight_prefix::SelectedWeights;
 pub use weights::{check_weights, Init, WeightSource, Weights};
 
 /// IR and runtime types model code and callers need, re-exported so that models depend on

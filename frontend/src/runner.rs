@@ -3,7 +3,7 @@
 
 use crate::{check_weights, Ctx, Error, Mode, Params, Result, Tensor, Weights};
 use hyv_ir::{Graph, HostTensor, Op, TensorType};
-use hyv_runtime::{compile, Backend, ParamMap, PassLog, PipelineOptions};
+use hyv_runtime::{compile, Backend, Compiled, ParamMap, PassLog, PipelineOptions};
 use std::sync::Arc;
 
 /// A complete model the runner can execute: it builds its modules from `params` and maps
@@ -150,23 +150,32 @@ impl Runner {
             // A shapes-only trace reports every weight mismatch at once, before any compute.
             trace(model, weights, &input_types(inputs))?;
         }
+        Ok(RunOutput {
+            outputs: self.eager_outputs(model, weights, inputs)?,
+            traced: None,
+            compiled: None,
+            pass_log: None,
+        })
+    }
+
+    /// Eager mode without the up-front weight check: runs `model` op by op.
+    pub(crate) fn eager_outputs(
+        &self,
+        model: &dyn Model,
+        weights: &Weights,
+        inputs: &[(String, HostTensor)],
+    ) -> Result<Vec<HostTensor>> {
         let ctx = Ctx::eager(self.backend.clone());
         let params = Params::new(&ctx, weights.clone());
         let xs = inputs
             .iter()
             .map(|(name, value)| ctx.input(name, value))
             .collect::<Result<Vec<_>>>()?;
-        let outputs = model
+        model
             .forward(&params, &xs)?
             .iter()
             .map(Tensor::to_host)
-            .collect::<Result<Vec<_>>>()?;
-        Ok(RunOutput {
-            outputs,
-            traced: None,
-            compiled: None,
-            pass_log: None,
-        })
+            .collect()
     }
 
     fn run_graph(
@@ -175,13 +184,47 @@ impl Runner {
         weights: &Weights,
         inputs: &[(String, HostTensor)],
     ) -> Result<RunOutput> {
-        let traced = trace(model, weights, &input_types(inputs))?;
+        let (traced, compiled) = self.trace_and_compile(model, weights, &input_types(inputs))?;
+        let params = self.upload_params(&traced)?;
+        let outputs = self.execute(&compiled, &params, inputs)?;
+        Ok(RunOutput {
+            outputs,
+            traced: Some(traced.graph),
+            compiled: Some(compiled.graph),
+            pass_log: Some(compiled.log),
+        })
+    }
+
+    /// Graph mode, first half: traces `model` on inputs of the given types and compiles it.
+    pub(crate) fn trace_and_compile(
+        &self,
+        model: &dyn Model,
+        weights: &Weights,
+        types: &[(String, TensorType)],
+    ) -> Result<(Traced, Compiled)> {
+        let traced = trace(model, weights, types)?;
         let compiled = compile(&traced.graph, &self.backend, &self.pipeline)?;
+        Ok((traced, compiled))
+    }
+
+    /// Uploads the values of every parameter `traced` declared.
+    pub(crate) fn upload_params(&self, traced: &Traced) -> Result<ParamMap> {
         let mut params = ParamMap::new();
         for (name, value) in traced.params.values()? {
             params.insert(name, self.backend.upload(&value)?);
         }
-        // Feed inputs in the compiled graph's order, by name (passes may drop unused ones).
+        Ok(params)
+    }
+
+    /// Graph mode, second half: runs a compiled executable on `inputs` and downloads its
+    /// outputs. Inputs are fed by name in the compiled graph's order (passes may drop
+    /// unused ones).
+    pub(crate) fn execute(
+        &self,
+        compiled: &Compiled,
+        params: &ParamMap,
+        inputs: &[(String, HostTensor)],
+    ) -> Result<Vec<HostTensor>> {
         let feeds = compiled
             .graph
             .nodes()
@@ -197,22 +240,17 @@ impl Runner {
                 Ok(self.backend.upload(value)?)
             })
             .collect::<Result<Vec<_>>>()?;
-        let outputs = compiled
+        Ok(compiled
             .executable
-            .run(&feeds, &params)?
+            .run(&feeds, params)?
             .iter()
             .map(|t| self.backend.download(t))
-            .collect::<hyv_runtime::Result<Vec<_>>>()?;
-        Ok(RunOutput {
-            outputs,
-            traced: Some(traced.graph),
-            compiled: Some(compiled.graph),
-            pass_log: Some(compiled.log),
-        })
+            .collect::<hyv_runtime::Result<Vec<_>>>()?)
     }
 }
 
-fn input_types(inputs: &[(String, HostTensor)]) -> Vec<(String, TensorType)> {
+/// The names and types of `inputs`, the signature a model is traced for.
+pub(crate) fn input_types(inputs: &[(String, HostTensor)]) -> Vec<(String, TensorType)> {
     inputs
         .iter()
         .map(|(n, v)| (n.clone(), v.ty().clone()))
