@@ -5,6 +5,7 @@
 
 pub mod convert;
 pub mod examples;
+pub mod hunyuan_vae;
 pub mod hunyuan_video;
 
 pub use examples::{example, Example, EXAMPLE_NAMES};
