@@ -1,0 +1,169 @@
+//! Scalar f32 functions missing from `std` and the activation functions built on them.
+
+/// The Gauss error function in f32: a rational minimax approximation on [-4, 4] (the one
+/// Eigen and XLA use, a few ulps from the exact value), ±1 beyond.
+pub fn erf(x: f32) -> f32 {
+    const ALPHA: [f32; 7] = [
+        -2.726_142_3e-10,
+        2.770_681_4e-8,
+        -2.101_024e-6,
+        -5.692_506_4e-5,
+        -7.349_906_3e-4,
+        -2.954_6e-3,
+        -1.609_603_3e-2,
+    ];
+    const BETA: [f32; 5] = [
+        -1.456_607_2e-5,
+        -2.133_740_6e-4,
+        -1.682_827e-3,
+        -7.373_329_3e-3,
+        -1.426_474e-2,
+    ];
+    if x.is_nan() {
+        return x;
+    }
+    let x = x.clamp(-4.0, 4.0);
+    let x2 = x * x;
+    let p = ALPHA.iter().fold(0.0, |acc, &c| acc * x2 + c) * x;
+    let q = BETA.iter().fold(0.0, |acc, &c| acc * x2 + c);
+    p / q
+}
+
+/// GELU with the tanh approximation: `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`.
+pub fn gelu_tanh(x: f32) -> f32 {
+    const C: f32 = 0.797_884_6; // √(2/π)
+    0.5 * x * (1.0 + (C * (x + 0.044715 * x * x * x)).tanh())
+}
+
+/// Exact GELU: `0.5·x·(1 + erf(x/√2))`.
+pub fn gelu_erf(x: f32) -> f32 {
+    0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2))
+}
+
+/// SiLU: `x·sigmoid(x)`.
+pub fn silu(x: f32) -> f32 {
+    x / (1.0 + (-x).exp())
+}
+
+/// Maximum that propagates NaN (IR `max` and `reduce_max` semantics).
+pub fn max_nan(a: f32, b: f32) -> f32 {
+    if a.is_nan() || b.is_nan() {
+        f32::NAN
+    } else {
+        a.max(b)
+    }
+}
+
+/// Minimum that propagates NaN.
+pub fn min_nan(a: f32, b: f32) -> f32 {
+    if a.is_nan() || b.is_nan() {
+        f32::NAN
+    } else {
+        a.min(b)
+    }
+}
+
+/// `e^x` for `x ≤ 0` (softmax and attention weights), in a form the compiler vectorises:
+/// Cephes' range reduction `x = n·ln2 + r` and degree-5 polynomial, within 2 ulps of the
+/// exact value. Below -87 (e⁻⁸⁷ ≈ 1.6e-38, near the normal range's end) and at `-∞` it
+/// gives 0; NaN stays NaN.
+#[inline(always)]
+pub fn exp_nonpos(x: f32) -> f32 {
+    const LOG2E: f32 = std::f32::consts::LOG2_E;
+    const LN2_HI: f32 = 0.693_359_4;
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    // Adding and subtracting 1.5·2²³ rounds to the nearest integer.
+    const ROUND: f32 = 12_582_912.0;
+    const P: [f32; 6] = [
+        1.987_569_1e-4,
+        1.398_2e-3,
+        8.333_452e-3,
+        4.166_579_6e-2,
+        1.666_666_5e-1,
+        0.5,
+    ];
+    let xc = if x < -87.0 { -87.0 } else { x };
+    let n = (xc * LOG2E + ROUND) - ROUND;
+    let r = xc - n * LN2_HI - n * LN2_LO;
+    let p = P.iter().fold(0.0, |acc, &c| acc * r + c);
+    let y = p * r * r + r + 1.0;
+    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    if x < -87.0 {
+        0.0
+    } else {
+        y * scale
+    }
+}
+
+/// Sum of `v` with eight independent accumulators (vectorisable).
+#[inline(always)]
+pub fn sum(v: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let chunks = v.chunks_exact(8);
+    let tail: f32 = chunks.remainder().iter().sum();
+    for c in chunks {
+        for (a, &e) in acc.iter_mut().zip(c) {
+            *a += e;
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+/// Replaces every `e` of `row` by `exp(e - m)` (`m` at least every element, as in a
+/// softmax) and returns their sum, with AVX2 code where the CPU has it (twice the vector
+/// width of the baseline x86-64 target the crate is compiled for).
+pub fn exp_sub_sum(row: &mut [f32], m: f32) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        return unsafe { exp_sub_sum_avx2(row, m) };
+    }
+    exp_sub_sum_portable(row, m)
+}
+
+/// [`exp_sub_sum`] compiled for AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn exp_sub_sum_avx2(row: &mut [f32], m: f32) -> f32 {
+    exp_sub_sum_portable(row, m)
+}
+
+#[inline(always)]
+fn exp_sub_sum_portable(row: &mut [f32], m: f32) -> f32 {
+    for e in row.iter_mut() {
+        *e = exp_nonpos(*e - m);
+    }
+    sum(row)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exp_nonpos_is_within_two_ulps() {
+        for i in 0..=197_000 {
+            let x = -(i as f32) * 4.4e-4;
+            let want = (x as f64).exp();
+            let got = exp_nonpos(x) as f64;
+            assert!(
+                (got - want).abs() <= 2.4e-7 * want,
+                "exp({x}) = {got}, want {want}"
+            );
+        }
+        assert_eq!(exp_nonpos(f32::NEG_INFINITY), 0.0);
+        assert_eq!(exp_nonpos(0.0), 1.0);
+        assert!(exp_nonpos(f32::NAN).is_nan());
+    }
+
+    #[test]
+    fn sums_cover_the_tail() {
+        let v: Vec<f32> = (1..=21).map(|i| i as f32).collect();
+        assert_eq!(sum(&v), 231.0);
+        let mut row: Vec<f32> = (0..37).map(|i| -(i as f32) * 0.25).collect();
+        let want: f32 = row.iter().map(|&e| exp_nonpos(e - 0.5)).sum();
+        let got = exp_sub_sum(&mut row, 0.5);
+        assert!((got - want).abs() < 1e-5 * want, "{got} vs {want}");
+        assert_eq!(row[36], exp_nonpos(-9.5));
+    }
+}
