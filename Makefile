@@ -8,6 +8,13 @@ HYV        := target/release/hyv
 OUT        ?= out
 RUST_MIN   := 1.95
 
+# Debian packages: a C toolchain, clang for bindgen (ffmpeg-sys-next), and FFmpeg's
+# libraries and command-line tools (video I/O; the tests make clips with ffmpeg and count
+# frames with ffprobe).
+FFMPEG_LIBS  := libavcodec libavformat libavutil libswscale libswresample libavfilter libavdevice
+APT_PACKAGES := build-essential pkg-config clang libclang-dev ffmpeg libavcodec-dev \
+  libavformat-dev libavutil-dev libswscale-dev libswresample-dev libavfilter-dev libavdevice-dev
+
 .PHONY: deps build demo test fmt-check lint unit clean-out
 
 # System packages the build needs. Rust itself must be rustup's $(RUST_MIN) or newer:
@@ -15,9 +22,10 @@ RUST_MIN   := 1.95
 deps:
 	@command -v $(CARGO) >/dev/null || { echo "hyv: cargo not found; install Rust $(RUST_MIN)+ with rustup"; exit 1; }
 	@$(CARGO) --version
-	@if ! command -v cc >/dev/null || ! command -v pkg-config >/dev/null; then \
-	  echo "installing build-essential and pkg-config"; \
-	  apt-get update -qq && apt-get install -y -qq --no-install-recommends build-essential pkg-config; \
+	@if ! command -v cc >/dev/null || ! command -v clang >/dev/null || ! command -v ffmpeg >/dev/null \
+	    || ! command -v ffprobe >/dev/null || ! pkg-config --exists $(FFMPEG_LIBS) 2>/dev/null; then \
+	  echo "installing $(APT_PACKAGES)"; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $(APT_PACKAGES); \
 	fi
 
 build: deps
@@ -25,7 +33,12 @@ build: deps
 
 # The main job until sampling lands: the example models in eager and graph mode, the
 # eager-vs-graph comparison, numbered per-pass graph dumps and the dump formats, the 13B
-# DiT's statistics (traced without weights) and a DiT forward on the shipped fixture.
+# DiT's statistics (traced without weights), a DiT forward on the shipped fixture, and the
+# VAE path on the CPU backend: a test clip made with ffmpeg, reconstructed (untiled and
+# tiled) with the small diffusers-fixture VAE (random weights: the plumbing is real, the
+# picture is not), scored with PSNR/SSIM, its latents cached, and the released VAE's
+# planned memory with and without tiling.
+VAE_FIXTURE := tests/fixtures/vae/small_untiled
 demo: build
 	@mkdir -p $(OUT)
 	$(HYV) --version
@@ -39,7 +52,22 @@ demo: build
 	$(HYV) forward --component transformer --weights tests/fixtures/dit/guided_padded \
 	  --inputs tests/fixtures/dit/guided_padded/inputs.safetensors \
 	  --out $(OUT)/dit_sample.safetensors --mode graph --dump-graphs $(OUT)/graphs/dit
-	@echo "graph dumps written under $(OUT)/graphs; DOT and RON dumps in $(OUT)/"
+	@mkdir -p $(OUT)/videos
+	ffmpeg -loglevel error -y -f lavfi -i testsrc2=size=96x64:rate=24 -frames:v 20 \
+	  -c:v libx264 -pix_fmt yuv420p $(OUT)/videos/testsrc2.mp4
+	$(HYV) vae reconstruct --video-path $(OUT)/videos/testsrc2.mp4 --rec-path $(OUT)/rec/testsrc2.mp4 \
+	  --height 64 --width 64 --num-frames 17 --vae $(VAE_FIXTURE) --backend cpu
+	$(HYV) vae reconstruct --video-path $(OUT)/videos/testsrc2.mp4 --rec-path $(OUT)/rec-tiled/testsrc2.mp4 \
+	  --height 64 --width 64 --num-frames 17 --vae $(VAE_FIXTURE) --backend cpu --tiling --tile-size 32 \
+	  --tile-stride 24 --tile-frames 8 --tile-frame-stride 4
+	ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames \
+	  -of csv=p=0 $(OUT)/rec/testsrc2.mp4
+	$(HYV) eval --real-dir $(OUT)/videos --gen-dir $(OUT)/rec --metric psnr,ssim --height 64 --width 64
+	$(HYV) vae cache --input-video-dir $(OUT)/videos --latent-cache-dir $(OUT)/latents \
+	  --height 64 --width 64 --vae $(VAE_FIXTURE) --backend cpu
+	$(HYV) dump --component vae-decode --model hunyuan-video --height 720 --width 1280 --frames 129 --stats
+	$(HYV) dump --component vae-decode --model hunyuan-video --height 720 --width 1280 --frames 129 --stats --tiling
+	@echo "graph dumps written under $(OUT)/graphs; DOT and RON dumps in $(OUT)/; videos in $(OUT)/rec*"
 
 fmt-check: deps
 	$(CARGO) fmt --all -- --check

@@ -3,6 +3,7 @@
 
 mod backends;
 mod commands;
+mod progress;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -25,10 +26,15 @@ enum Command {
     Convert(commands::convert::ConvertArgs),
     /// Print the graph of a built-in model as text, DOT or RON, or its statistics.
     Dump(commands::dump::DumpArgs),
+    /// PSNR and SSIM of generated or reconstructed videos against the real ones.
+    Eval(commands::eval::EvalArgs),
     /// Run one model component on named inputs from a safetensors file and write its outputs.
     Forward(commands::forward::ForwardArgs),
     /// Run a built-in model on random weights and inputs in eager and/or graph mode.
     Run(commands::run::RunArgs),
+    /// The causal 3D VAE: reconstruct videos and images, cache dataset latents.
+    #[command(subcommand)]
+    Vae(commands::vae::VaeCommand),
 }
 
 fn main() -> ExitCode {
@@ -47,8 +53,10 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Convert(args) => commands::convert::run(args),
         Command::Dump(args) => commands::dump::run(args),
+        Command::Eval(args) => commands::eval::run(args),
         Command::Forward(args) => commands::forward::run(args),
         Command::Run(args) => commands::run::run(args),
+        Command::Vae(command) => commands::vae::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

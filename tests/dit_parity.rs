@@ -2,11 +2,13 @@
 //! `tests/fixtures/dit/<case>/` hold a diffusers `config.json`, its weights, the inputs and
 //! the f32 outputs of `HunyuanVideoTransformer3DModel` (sample and intermediates). The model
 //! runs in eager and graph mode on the reference backend, and in graph mode with every
-//! composite decomposed into primitives; a bf16 run must stay close to the f32 sample.
+//! composite decomposed into primitives, and on the CPU backend in eager and graph mode; a
+//! bf16 run must stay close to the f32 sample.
 
 mod common;
 
 use common::rel_l2;
+use hyv_backend_cpu::CpuBackend;
 use hyv_backend_reference::ReferenceBackend;
 use hyv_frontend::{Backend, DType, HostTensor, Mode, Runner, Weights};
 use hyv_models::hunyuan_video::{
@@ -128,6 +130,8 @@ fn check_fixture(name: &'static str) {
         Arc::new(ReferenceBackend::primitives_only()),
         "graph/primitives",
     );
+    check_f32(&f, Mode::Eager, Arc::new(CpuBackend::new()), "cpu eager");
+    check_f32(&f, Mode::Graph, Arc::new(CpuBackend::new()), "cpu graph");
     check_bf16(&f);
 }
 

@@ -2,10 +2,16 @@
 
 use crate::backends::backend_by_name;
 use crate::commands::emit;
+use crate::commands::forward::Component;
+use crate::commands::vae::model::TilingArgs;
 use anyhow::{bail, Context, Result};
 use hyv_frontend::Traced;
-use hyv_frontend::{trace, Weights};
+use hyv_frontend::{trace, Model, Weights};
 use hyv_ir::{dot, ron_format, text, DType, GraphStats};
+use hyv_models::hunyuan_vae::tiling::{largest_decode_tile, largest_encode_tile};
+use hyv_models::hunyuan_vae::{
+    HunyuanVideoVaeDecoder, HunyuanVideoVaeEncoder, VaeConfig, VaeOptions,
+};
 use hyv_models::hunyuan_video::{
     input_types, HunyuanVideoTransformer3DModel, TransformerConfig, TransformerOptions,
 };
@@ -39,12 +45,21 @@ pub struct DumpArgs {
     /// are traced from parameter shapes only.
     #[arg(long, value_name = "NAME", conflicts_with_all = ["model", "config"], required_unless_present_any = ["model", "config"])]
     pub example: Option<String>,
-    /// A transformer preset to trace: hunyuan-video-13b, small or tiny.
+    /// Which component --model and --config name: the transformer, or the VAE's encoder
+    /// or decoder.
+    #[arg(long, value_enum, default_value = "transformer")]
+    pub component: Component,
+    /// A preset to trace: for the transformer hunyuan-video-13b, small or tiny; for the
+    /// VAE hunyuan-video, small or tiny.
     #[arg(long, value_name = "PRESET", conflicts_with = "config")]
     pub model: Option<String>,
-    /// A transformer from a diffusers `config.json`.
+    /// The component from a diffusers `config.json`.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// VAE only: trace the largest tile the tiling runs at once instead of the whole video,
+    /// to see the memory tiling saves (see `hyv vae reconstruct --help` for the sizes).
+    #[command(flatten)]
+    pub tiling: TilingArgs,
     /// Video height in pixels (a multiple of 16; the latent is 8× smaller). Default: the
     /// preset's input (13B: 544×960×129), or one 128×128 frame with --config.
     #[arg(long, requires = "width")]
@@ -75,7 +90,7 @@ pub struct DumpArgs {
     #[arg(long, value_enum, default_value = "traced")]
     pub stage: Stage,
     /// Backend whose pipeline produces the optimized stage (it decides which composite ops
-    /// are kept or decomposed): `reference` or `reference-primitives`.
+    /// are kept or decomposed): `reference`, `reference-primitives` or `cpu`.
     #[arg(long, default_value = "reference")]
     pub backend: String,
     /// Write to FILE (atomically) instead of standard output.
@@ -95,7 +110,10 @@ pub fn run(args: DumpArgs) -> Result<()> {
             )
             .with_context(|| format!("tracing example `{name}`"))?
         }
-        None => trace_transformer(&args)?,
+        None => match args.component {
+            Component::Transformer => trace_transformer(&args)?,
+            Component::VaeEncode | Component::VaeDecode => trace_vae(&args)?,
+        },
     };
     let graph = match args.stage {
         Stage::Traced => traced.graph,
@@ -160,4 +178,67 @@ fn trace_transformer(args: &DumpArgs) -> Result<Traced> {
         &config, args.dtype, args.batch, frames, height, width, text_len,
     );
     trace(&model, &Weights::ShapesOnly, &inputs).context("tracing the transformer")
+}
+
+/// Video (frames, height, width) a VAE preset is traced at without sizes: the 13B
+/// transformer's default 544×960×129.
+const VAE_DEFAULT_VIDEO: [usize; 3] = [129, 544, 960];
+/// Video traced for a VAE `--config` without sizes: 9 frames of 128×128.
+const VAE_CONFIG_DEFAULT_VIDEO: [usize; 3] = [9, 128, 128];
+
+/// Traces the VAE encoder or decoder of `--model` or `--config` from shapes only, on the
+/// whole video, or with `--tiling` on the largest tile the tiled pass runs.
+fn trace_vae(args: &DumpArgs) -> Result<Traced> {
+    let (config, default_video) = match (&args.model, &args.config) {
+        (Some(preset), _) => (VaeConfig::preset(preset)?, VAE_DEFAULT_VIDEO),
+        (None, Some(path)) => (VaeConfig::from_json_file(path)?, VAE_CONFIG_DEFAULT_VIDEO),
+        (None, None) => bail!("give --example, --model or --config"),
+    };
+    let [mut frames, mut height, mut width] = default_video;
+    if let (Some(h), Some(w)) = (args.height, args.width) {
+        (height, width) = (h, w);
+    }
+    if let Some(f) = args.frames {
+        frames = f;
+    }
+    let latent = config.latent_dims(frames, height, width)?;
+    let options = VaeOptions { dtype: args.dtype };
+    let tiling = args.tiling.options();
+    tiling.validate(
+        config.spatial_compression_ratio,
+        config.temporal_compression_ratio,
+    )?;
+    let (model, inputs): (Box<dyn Model>, _) = match args.component {
+        Component::VaeEncode => {
+            let full = [args.batch, config.in_channels, frames, height, width];
+            let tile = largest_encode_tile(
+                &full,
+                &tiling,
+                config.spatial_compression_ratio,
+                config.temporal_compression_ratio,
+            )?;
+            let encoder = HunyuanVideoVaeEncoder::new(config.clone(), options)?;
+            let inputs = encoder.input_types(tile[0], [tile[2], tile[3], tile[4]])?;
+            (Box::new(encoder), inputs)
+        }
+        _ => {
+            let full = [
+                args.batch,
+                config.latent_channels,
+                latent[0],
+                latent[1],
+                latent[2],
+            ];
+            let tile = largest_decode_tile(
+                &full,
+                &tiling,
+                config.spatial_compression_ratio,
+                config.temporal_compression_ratio,
+            )?;
+            let decoder = HunyuanVideoVaeDecoder::new(config.clone(), options)?;
+            let inputs = decoder.input_types(tile[0], [tile[2], tile[3], tile[4]]);
+            (Box::new(decoder), inputs)
+        }
+    };
+    trace(&*model, &Weights::ShapesOnly, &inputs).context("tracing the VAE")
 }

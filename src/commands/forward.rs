@@ -4,8 +4,11 @@
 use crate::backends::backend_by_name;
 use crate::commands::DumpGraphsArg;
 use anyhow::{bail, Context, Result};
-use hyv_frontend::{CastWeights, Mode, Runner, WeightStore, Weights};
+use hyv_frontend::{CastWeights, Mode, Model, Runner, WeightStore, Weights};
 use hyv_ir::DType;
+use hyv_models::hunyuan_vae::{
+    HunyuanVideoVaeDecoder, HunyuanVideoVaeEncoder, VaeConfig, VaeOptions,
+};
 use hyv_models::hunyuan_video::{
     input_names, output_names, HunyuanVideoTransformer3DModel, TransformerConfig,
     TransformerOptions,
@@ -20,6 +23,12 @@ use std::time::Instant;
 pub enum Component {
     /// The HunyuanVideo diffusion transformer (diffusers `HunyuanVideoTransformer3DModel`).
     Transformer,
+    /// The VAE encoder with quant_conv: `sample` [B,3,T,H,W] in [-1,1] → `moments`
+    /// [B,2·latent,T',H/8,W/8] (mean then log-variance), untiled.
+    VaeEncode,
+    /// post_quant_conv and the VAE decoder: `latent` (already divided by the scaling
+    /// factor) → `sample`, untiled.
+    VaeDecode,
 }
 
 /// Arguments of `hyv forward`.
@@ -36,21 +45,22 @@ pub struct ForwardArgs {
     /// folder holding one; loaded strictly.
     #[arg(long, value_name = "PATH")]
     pub weights: PathBuf,
-    /// Inputs by name, as in diffusers' forward: hidden_states, timestep,
+    /// Inputs by name, as in diffusers' forward. Transformer: hidden_states, timestep,
     /// encoder_hidden_states, encoder_attention_mask, pooled_projections and (with guidance
-    /// embeds) guidance.
+    /// embeds) guidance. vae-encode: sample. vae-decode: latent.
     #[arg(long, value_name = "FILE")]
     pub inputs: PathBuf,
-    /// Where to write the outputs (`sample`, plus intermediates with --intermediates).
+    /// Where to write the outputs (transformer and vae-decode: `sample`, plus the
+    /// transformer's intermediates with --intermediates; vae-encode: `moments`).
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
-    /// Backend to run on: `reference` or `reference-primitives`.
+    /// Backend to run on: `reference`, `reference-primitives` or `cpu` (much faster).
     #[arg(long, default_value = "reference")]
     pub backend: String,
     /// Execution mode: eager or graph.
     #[arg(long, default_value = "graph")]
     pub mode: Mode,
-    /// Compute dtype (f32, bf16, f16): weights and activations are cast to it; RMS-norm
+    /// Compute dtype (f32, bf16, f16): weights and activations are cast to it; norm
     /// statistics, sinusoids and rotary embedding stay in f32, as the reference does.
     #[arg(long, default_value = "f32")]
     pub dtype: DType,
@@ -62,39 +72,42 @@ pub struct ForwardArgs {
     pub dump: DumpGraphsArg,
 }
 
+/// A component ready to run: the model, its weights, and its input and output names.
+struct Prepared {
+    what: String,
+    model: Box<dyn Model>,
+    weights: Weights,
+    inputs: Vec<String>,
+    outputs: Vec<String>,
+}
+
 /// Runs `hyv forward`.
 pub fn run(args: ForwardArgs) -> Result<()> {
-    let Component::Transformer = args.component;
     let config_path = config_path(&args)?;
-    let config = TransformerConfig::from_json_file(&config_path)?;
-    let options = TransformerOptions {
-        dtype: args.dtype,
-        intermediates: args.intermediates,
-    };
-    let model = HunyuanVideoTransformer3DModel::new(config.clone(), options)?;
-    let store = WeightStore::open(&args.weights)?;
-    let weights = Weights::Loaded(Rc::new(CastWeights::new(store, args.dtype)));
+    let prepared = prepare(&args, &config_path)?;
 
     let mut given = read_safetensors(&args.inputs)?;
-    let wanted = input_names(&config);
-    let missing: Vec<_> = wanted.iter().filter(|n| !given.contains_key(**n)).collect();
+    let wanted = &prepared.inputs;
+    let missing: Vec<_> = wanted.iter().filter(|n| !given.contains_key(*n)).collect();
     if !missing.is_empty() {
         bail!(
-            "{}: missing inputs {:?} (the transformer takes {:?})",
+            "{}: missing inputs {:?} (the {} takes {:?})",
             args.inputs.display(),
             missing,
+            prepared.what,
             wanted
         );
     }
     let inputs: Vec<_> = wanted
         .iter()
-        .map(|n| (n.to_string(), given.remove(*n).expect("checked above")))
+        .map(|n| (n.clone(), given.remove(n).expect("checked above")))
         .collect();
     if !given.is_empty() {
         let extra: Vec<_> = given.keys().collect();
         bail!(
-            "{}: unexpected inputs {extra:?} (the transformer takes {wanted:?})",
-            args.inputs.display()
+            "{}: unexpected inputs {extra:?} (the {} takes {wanted:?})",
+            args.inputs.display(),
+            prepared.what
         );
     }
 
@@ -105,22 +118,73 @@ pub fn run(args: ForwardArgs) -> Result<()> {
     });
     let start = Instant::now();
     let out = runner
-        .run(&model, &weights, &inputs)
-        .with_context(|| format!("running the transformer of {}", config_path.display()))?;
+        .run(&*prepared.model, &prepared.weights, &inputs)
+        .with_context(|| format!("running the {} of {}", prepared.what, config_path.display()))?;
     println!(
-        "transformer forward ({} mode, {} backend, {}): {:.1} ms",
+        "{} forward ({} mode, {} backend, {}): {:.1} ms",
+        prepared.what,
         args.mode,
         backend.name(),
         args.dtype,
         start.elapsed().as_secs_f64() * 1e3
     );
-    let names = output_names(args.intermediates);
-    write_safetensors(&args.out, names.iter().copied().zip(out.outputs.iter()))?;
+    let names = &prepared.outputs;
+    write_safetensors(
+        &args.out,
+        names.iter().map(String::as_str).zip(out.outputs.iter()),
+    )?;
     for (name, t) in names.iter().zip(&out.outputs) {
         println!("  {name}: {}", t.ty());
     }
     println!("wrote {}", args.out.display());
     Ok(())
+}
+
+/// Builds the component's model and weights from its config.
+fn prepare(args: &ForwardArgs, config_path: &Path) -> Result<Prepared> {
+    let store = WeightStore::open(&args.weights)?;
+    let cast = CastWeights::new(store, args.dtype);
+    let strings = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+    Ok(match args.component {
+        Component::Transformer => {
+            let config = TransformerConfig::from_json_file(config_path)?;
+            let options = TransformerOptions {
+                dtype: args.dtype,
+                intermediates: args.intermediates,
+            };
+            Prepared {
+                what: "transformer".into(),
+                inputs: strings(&input_names(&config)),
+                outputs: strings(&output_names(args.intermediates)),
+                model: Box::new(HunyuanVideoTransformer3DModel::new(config, options)?),
+                weights: Weights::Loaded(Rc::new(cast)),
+            }
+        }
+        Component::VaeEncode | Component::VaeDecode => {
+            if args.intermediates {
+                bail!("--intermediates is only available for the transformer");
+            }
+            let config = VaeConfig::from_json_file(config_path)?;
+            let options = VaeOptions { dtype: args.dtype };
+            if let Component::VaeEncode = args.component {
+                Prepared {
+                    what: "VAE encoder".into(),
+                    inputs: strings(&[HunyuanVideoVaeEncoder::INPUT]),
+                    outputs: strings(&[HunyuanVideoVaeEncoder::OUTPUT]),
+                    model: Box::new(HunyuanVideoVaeEncoder::new(config, options)?),
+                    weights: HunyuanVideoVaeEncoder::weights(cast),
+                }
+            } else {
+                Prepared {
+                    what: "VAE decoder".into(),
+                    inputs: strings(&[HunyuanVideoVaeDecoder::INPUT]),
+                    outputs: strings(&[HunyuanVideoVaeDecoder::OUTPUT]),
+                    model: Box::new(HunyuanVideoVaeDecoder::new(config, options)?),
+                    weights: HunyuanVideoVaeDecoder::weights(cast),
+                }
+            }
+        }
+    })
 }
 
 /// `--config`, or `config.json` in the weights folder.

@@ -2,8 +2,11 @@
 
 pub mod convert;
 pub mod dump;
+pub mod eval;
+pub mod files;
 pub mod forward;
 pub mod run;
+pub mod vae;
 
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};

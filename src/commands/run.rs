@@ -30,8 +30,9 @@ pub struct RunArgs {
     /// Execution mode.
     #[arg(long, value_enum, default_value = "graph")]
     pub mode: RunMode,
-    /// Backend to run on: `reference` (the oracle interpreter) or `reference-primitives`
-    /// (the same, with every composite op decomposed in graph mode).
+    /// Backend to run on: `reference` (the oracle interpreter), `reference-primitives`
+    /// (the same, with every composite op decomposed in graph mode) or `cpu` (gemm
+    /// contractions, tiled attention, parallel kernels).
     #[arg(long, default_value = "reference")]
     pub backend: String,
     /// Seed of the random inputs (and of the random weights unless --weights is given).
