@@ -1,7 +1,7 @@
-//! `convert_transformer`: official Tencent DiT names → diffusers names.
+//! `convert_transformer` (official Tencent DiT names → diffusers names) and `convert_vae`.
 
 use hyv_frontend::HostTensor;
-use hyv_models::convert::convert_transformer;
+use hyv_models::convert::{convert_transformer, convert_vae};
 use std::collections::BTreeMap;
 
 /// A tensor whose rows are numbered `0..rows` (each row filled with its index).
@@ -106,6 +106,44 @@ fn a_fused_weight_that_does_not_split_is_an_error() {
     let err = convert_transformer(official).unwrap_err().to_string();
     assert!(
         err.contains("double_blocks.2.txt_attn_qkv.weight") && err.contains("3 parts"),
+        "{err}"
+    );
+}
+
+#[test]
+fn official_vae_keys_lose_their_vae_prefix_and_foreign_tensors_are_listed() {
+    let mut official = BTreeMap::new();
+    for key in [
+        "vae.encoder.conv_in.conv.weight",
+        "module.vae.decoder.conv_out.conv.bias",
+        "quant_conv.weight",
+        "post_quant_conv.bias",
+    ] {
+        official.insert(key.to_string(), numbered(2, 2));
+    }
+    let converted = convert_vae(official.clone()).unwrap();
+    let names: Vec<_> = converted.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "decoder.conv_out.conv.bias",
+            "encoder.conv_in.conv.weight",
+            "post_quant_conv.bias",
+            "quant_conv.weight"
+        ]
+    );
+    assert_eq!(
+        converted["quant_conv.weight"],
+        official["quant_conv.weight"]
+    );
+
+    official.insert(
+        "double_blocks.0.img_mod.linear.weight".into(),
+        numbered(2, 2),
+    );
+    let err = convert_vae(official).unwrap_err().to_string();
+    assert!(
+        err.contains("1 tensors") && err.contains("double_blocks.0.img_mod.linear.weight"),
         "{err}"
     );
 }

@@ -13,6 +13,9 @@ use std::path::PathBuf;
 pub enum Component {
     /// The diffusion transformer (official `HYVideoDiffusionTransformer`).
     Transformer,
+    /// The causal 3D VAE (official `AutoencoderKLCausal3D`, `vae/pytorch_model.pt`): same
+    /// tensor names as diffusers once a `vae.` prefix is stripped.
+    Vae,
 }
 
 /// Arguments of `hyv convert`.
@@ -23,7 +26,8 @@ pub struct ConvertArgs {
     pub component: Component,
     /// The official checkpoint: a safetensors file, a `*.safetensors.index.json` or a folder
     /// holding one. (A `.pt` checkpoint must first be saved as safetensors, e.g. with
-    /// `safetensors.torch.save_file(torch.load(path)["module"], out)`.)
+    /// `safetensors.torch.save_file(torch.load(path)["module"], out)`; for the VAE the dict
+    /// may sit under `state_dict`.)
     #[arg(long, value_name = "PATH")]
     pub input: PathBuf,
     /// Output folder; receives `diffusion_pytorch_model.safetensors` (and `config.json` with
@@ -62,9 +66,10 @@ pub fn run(args: ConvertArgs) -> Result<()> {
     }
     bar.finish_and_clear();
     let converted = match args.component {
-        Component::Transformer => hyv_models::convert::convert_transformer(official)
-            .with_context(|| format!("converting {}", args.input.display()))?,
-    };
+        Component::Transformer => hyv_models::convert::convert_transformer(official),
+        Component::Vae => hyv_models::convert::convert_vae(official),
+    }
+    .with_context(|| format!("converting {}", args.input.display()))?;
     let out = args.output.join("diffusion_pytorch_model.safetensors");
     write_safetensors(&out, converted.iter().map(|(k, v)| (k.as_str(), v)))?;
     if let Some(config) = &args.config {

@@ -2,5 +2,7 @@
 //! hyv loads.
 
 mod transformer;
+mod vae;
 
 pub use transformer::convert_transformer;
+pub use vae::convert_vae;
