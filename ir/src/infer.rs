@@ -7,6 +7,20 @@ use crate::{BinaryOp, DType, Op, Shape, TensorType, UnaryOp};
 
 type R = Result<TensorType, String>;
 
+/// Checks that `op` on operands of types `inputs` gives exactly the type `out` — what a
+/// backend verifies before running an op whose output type the caller requested.
+pub fn check_output(op: &Op, inputs: &[&TensorType], out: &TensorType) -> Result<(), String> {
+    let inferred = infer(op, inputs)?;
+    if inferred != *out {
+        let operands: Vec<String> = inputs.iter().map(|t| t.to_string()).collect();
+        return Err(format!(
+            "operands ({}) give type {inferred}, but the requested output type is {out}",
+            operands.join(", ")
+        ));
+    }
+    Ok(())
+}
+
 /// The output type of `op` applied to operands of types `inputs`.
 pub fn infer(op: &Op, inputs: &[&TensorType]) -> R {
     match op {

@@ -377,6 +377,35 @@ pub enum Op {
 }
 
 impl Op {
+    /// For a collective op, its group once checked runnable on a single rank (size 1, and a
+    /// broadcast's root inside the group) — how backends without the distributed runtime
+    /// run collectives, as the identity; `None` for every other op.
+    pub fn single_rank_collective(&self) -> Option<Result<&CommGroup, String>> {
+        let group = match self {
+            Op::AllReduce { group, .. }
+            | Op::AllGather { group, .. }
+            | Op::ReduceScatter { group, .. }
+            | Op::AllToAll { group, .. } => group,
+            Op::BroadcastFrom { root, group } if *root >= group.size => {
+                return Some(Err(format!(
+                    "root rank {root} is outside group `{}` of size {}",
+                    group.name, group.size
+                )));
+            }
+            Op::BroadcastFrom { group, .. } => group,
+            _ => return None,
+        };
+        Some(if group.size == 1 {
+            Ok(group)
+        } else {
+            Err(format!(
+                "this backend runs a single rank; collectives of group `{}` (size {}) need the \
+                 distributed runtime",
+                group.name, group.size
+            ))
+        })
+    }
+
     /// The mnemonic used in dumps and error messages (`matmul`, `reduce_sum`, `layer_norm`, ...).
     pub fn name(&self) -> &'static str {
         match self {

@@ -44,14 +44,7 @@ pub fn eval(op: &Op, out: &TensorType, inputs: &[&HostTensor]) -> Result<HostTen
         return Err(unbound(name));
     }
     let tys: Vec<&TensorType> = inputs.iter().map(|t| t.ty()).collect();
-    let inferred = hyv_ir::infer::infer(op, &tys)?;
-    if inferred != *out {
-        let operands: Vec<String> = tys.iter().map(|t| t.to_string()).collect();
-        return Err(format!(
-            "operands ({}) give type {inferred}, but the requested output type is {out}",
-            operands.join(", ")
-        ));
-    }
+    hyv_ir::infer::check_output(op, &tys, out)?;
     let result = match op {
         Op::Input { name } | Op::Parameter { name } => Err(unbound(name)),
         Op::Constant { .. } | Op::Iota { .. } | Op::RandomNormal { .. } => {

@@ -29,14 +29,7 @@ pub fn eval(op: &Op, out: &TensorType, args: &[Arg]) -> Result<Arc<TensorData>, 
         ));
     }
     let tys: Vec<&TensorType> = args.iter().map(|a| a.ty).collect();
-    let inferred = hyv_ir::infer::infer(op, &tys)?;
-    if inferred != *out {
-        let operands: Vec<String> = tys.iter().map(|t| t.to_string()).collect();
-        return Err(format!(
-            "operands ({}) give type {inferred}, but the requested output type is {out}",
-            operands.join(", ")
-        ));
-    }
+    hyv_ir::infer::check_output(op, &tys, out)?;
     if let Some(shared) = shared(op, args)? {
         return Ok(shared);
     }
@@ -78,29 +71,13 @@ pub fn eval(op: &Op, out: &TensorType, args: &[Arg]) -> Result<Arc<TensorData>, 
 /// The operand's storage for ops that do not change it: reshape, a cast to the same dtype
 /// and collectives over a single rank (larger groups need the distributed runtime).
 fn shared(op: &Op, args: &[Arg]) -> Result<Option<Arc<TensorData>>, String> {
-    let group = match op {
-        Op::AllReduce { group, .. }
-        | Op::AllGather { group, .. }
-        | Op::ReduceScatter { group, .. }
-        | Op::AllToAll { group, .. } => group,
-        Op::BroadcastFrom { root, group } => {
-            if *root >= group.size {
-                return Err(format!(
-                    "root rank {root} is outside group `{}` of size {}",
-                    group.name, group.size
-                ));
-            }
-            group
-        }
-        Op::Reshape { .. } => return Ok(Some(args[0].data.clone())),
-        Op::Cast { to } if *to == args[0].ty.dtype => return Ok(Some(args[0].data.clone())),
-        _ => return Ok(None),
-    };
-    if group.size != 1 {
-        return Err(format!(
-            "the CPU backend runs a single rank; collectives of group `{}` (size {}) need the distributed runtime",
-            group.name, group.size
-        ));
+    if let Some(group) = op.single_rank_collective() {
+        group?;
+        return Ok(Some(args[0].data.clone()));
     }
-    Ok(Some(args[0].data.clone()))
+    match op {
+        Op::Reshape { .. } => Ok(Some(args[0].data.clone())),
+        Op::Cast { to } if *to == args[0].ty.dtype => Ok(Some(args[0].data.clone())),
+        _ => Ok(None),
+    }
 }
