@@ -7,5 +7,6 @@ pub mod convert;
 pub mod examples;
 pub mod hunyuan_vae;
 pub mod hunyuan_video;
+pub mod sampling;
 
 pub use examples::{example, Example, EXAMPLE_NAMES};

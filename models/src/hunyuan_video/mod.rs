@@ -12,11 +12,16 @@ mod attention;
 mod blocks;
 mod config;
 mod embeddings;
+mod parts;
 mod refiner;
 mod transformer;
 
 pub use config::{TransformerConfig, PRESETS};
+pub use parts::{
+    prelude_input_names, select_weights, TransformerHead, TransformerPrelude, HEAD_INPUT_NAMES,
+    PRELUDE_OUTPUT_NAMES,
+};
 pub use transformer::{
     input_names, input_types, output_names, HunyuanVideoTransformer3DModel, TransformerOptions,
-    INPUT_NAMES, INTERMEDIATE_NAMES,
+    INPUT_NAMES, INTERMEDIATE_NAMES, RESIDUAL_NAME,
 };

@@ -39,6 +39,11 @@ pub fn input_names(config: &TransformerConfig) -> Vec<&'static str> {
     INPUT_NAMES[..n].to_vec()
 }
 
+/// The output added last by [`HunyuanVideoTransformer3DModel::with_residual`]: the image
+/// tokens after the last single-stream block minus those before the first dual-stream block
+/// (`[B, N, D]`, model dtype), the residual TeaCache reuses on skipped steps.
+pub const RESIDUAL_NAME: &str = "residual";
+
 /// The output names of a model built with or without `intermediates`, in order.
 pub fn output_names(intermediates: bool) -> Vec<&'static str> {
     let mut names = vec!["sample"];
@@ -116,6 +121,7 @@ impl Default for TransformerOptions {
 pub struct HunyuanVideoTransformer3DModel {
     config: TransformerConfig,
     options: TransformerOptions,
+    residual: bool,
 }
 
 impl HunyuanVideoTransformer3DModel {
@@ -130,7 +136,28 @@ impl HunyuanVideoTransformer3DModel {
                 options.dtype
             )));
         }
-        Ok(HunyuanVideoTransformer3DModel { config, options })
+        Ok(HunyuanVideoTransformer3DModel {
+            config,
+            options,
+            residual: false,
+        })
+    }
+
+    /// The same model also outputting [`RESIDUAL_NAME`] after every other output (for
+    /// TeaCache); `sample` is computed exactly as without it.
+    pub fn with_residual(mut self) -> Self {
+        self.residual = true;
+        self
+    }
+
+    /// This model's output names, in order: [`output_names`] of its options, then
+    /// [`RESIDUAL_NAME`] when built [`with_residual`](Self::with_residual).
+    pub fn outputs(&self) -> Vec<&'static str> {
+        let mut names = output_names(self.options.intermediates);
+        if self.residual {
+            names.push(RESIDUAL_NAME);
+        }
+        names
     }
 
     /// The configuration.
@@ -209,11 +236,65 @@ impl HunyuanVideoTransformer3DModel {
     }
 }
 
-/// `norm_out` (`AdaLayerNormContinuous`: scale first, then shift) and `proj_out`.
-struct OutputLayer {
+/// The patch embedding `x_embedder` and the conditioning `time_text_embed` of `config`.
+pub(crate) fn embedders(
+    p: &Params,
+    cfg: &TransformerConfig,
+) -> Result<(PatchEmbed, ConditionEmbedding)> {
+    let (patch, pt, d) = (cfg.patch_size, cfg.patch_size_t, cfg.inner_dim());
+    Ok((
+        PatchEmbed::new(&p.sub("x_embedder"), [pt, patch, patch], cfg.in_channels, d)?,
+        ConditionEmbedding::new(
+            &p.sub("time_text_embed"),
+            d,
+            cfg.pooled_projection_dim,
+            cfg.guidance_embeds,
+        )?,
+    ))
+}
+
+/// `norm_out` (`AdaLayerNormContinuous`: scale first, then shift) and `proj_out`, then
+/// unpatchify.
+pub(crate) struct OutputLayer {
     norm_out: Modulation,
     norm: LayerNorm,
     proj_out: Linear,
+    out_channels: usize,
+    patch: [usize; 3],
+}
+
+impl OutputLayer {
+    pub(crate) fn new(p: &Params, cfg: &TransformerConfig) -> Result<Self> {
+        let (patch, pt, d) = (cfg.patch_size, cfg.patch_size_t, cfg.inner_dim());
+        Ok(OutputLayer {
+            norm_out: Modulation::new(&p.sub("norm_out"), d, 2)?,
+            norm: LayerNorm::new(&p.sub("norm_out.norm"), d, NORM_EPS, false)?,
+            proj_out: Linear::new(
+                &p.sub("proj_out"),
+                d,
+                cfg.out_channels * pt * patch * patch,
+                true,
+            )?,
+            out_channels: cfg.out_channels,
+            patch: [pt, patch, patch],
+        })
+    }
+
+    /// Image tokens `hs [B, N, D]` and `temb [B, D]` on the post-patch grid `[T', H', W']`
+    /// → `sample [B, C, T'·pt, H'·p, W'·p]`.
+    pub(crate) fn forward(&self, hs: &Tensor, temb: &Tensor, grid: [usize; 3]) -> Result<Tensor> {
+        let ctx = hs.ctx();
+        let _scope = ctx.enter("norm_out");
+        let m = self.norm_out.forward(temb)?;
+        let y = modulate(&self.norm.forward(hs)?, &m[1], &m[0])?;
+        let y = self.proj_out.forward(&y)?;
+        let (b, c, [pt, ph, pw], [tp, hp, wp]) =
+            (hs.dims()[0], self.out_channels, self.patch, grid);
+        let _unpatchify = ctx.enter("unpatchify");
+        y.reshape([b, tp, hp, wp, c, pt, ph, pw])?
+            .permute(&[0, 4, 1, 5, 2, 6, 3, 7])?
+            .reshape([b, c, tp * pt, hp * ph, wp * pw])
+    }
 }
 
 impl Model for HunyuanVideoTransformer3DModel {
@@ -232,16 +313,8 @@ impl Model for HunyuanVideoTransformer3DModel {
             cfg.inner_dim(),
         );
         let mlp = cfg.mlp_dim();
-        let (patch, pt) = (cfg.patch_size, cfg.patch_size_t);
 
-        let x_embedder =
-            PatchEmbed::new(&p.sub("x_embedder"), [pt, patch, patch], cfg.in_channels, d)?;
-        let time_text_embed = ConditionEmbedding::new(
-            &p.sub("time_text_embed"),
-            d,
-            cfg.pooled_projection_dim,
-            cfg.guidance_embeds,
-        )?;
+        let (x_embedder, time_text_embed) = embedders(&p, cfg)?;
         let context_embedder = TokenRefiner::new(
             &p.sub("context_embedder"),
             cfg.text_embed_dim,
@@ -264,16 +337,7 @@ impl Model for HunyuanVideoTransformer3DModel {
                 )
             })
             .collect::<Result<Vec<_>>>()?;
-        let out = OutputLayer {
-            norm_out: Modulation::new(&p.sub("norm_out"), d, 2)?,
-            norm: LayerNorm::new(&p.sub("norm_out.norm"), d, NORM_EPS, false)?,
-            proj_out: Linear::new(
-                &p.sub("proj_out"),
-                d,
-                cfg.out_channels * pt * patch * patch,
-                true,
-            )?,
-        };
+        let out = OutputLayer::new(&p, cfg)?;
 
         let ctx = inputs[0].ctx();
         let x = inputs[0].to_dtype(dtype)?;
@@ -293,6 +357,7 @@ impl Model for HunyuanVideoTransformer3DModel {
         // 2. Conditioning, patch embedding and text refiner.
         let temb = time_text_embed.forward(t, &pooled, guidance)?;
         let mut hs = x_embedder.forward(&x)?;
+        let blocks_input = hs.clone();
         let valid = mask.ne(&mask.scalar_like(0.0)?)?; // [B, L] bool
         let mut enc = context_embedder.forward(&e, t, &valid)?;
         let refiner_out = enc.clone();
@@ -316,21 +381,18 @@ impl Model for HunyuanVideoTransformer3DModel {
             (hs, enc) = block.forward(&hs, &enc, &temb, &key_mask, &rope)?;
         }
         // 5. Output projection and unpatchify.
-        let sample = {
-            let _scope = ctx.enter("norm_out");
-            let m = out.norm_out.forward(&temb)?;
-            let y = modulate(&out.norm.forward(&hs)?, &m[1], &m[0])?;
-            let y = out.proj_out.forward(&y)?;
-            let c = cfg.out_channels;
-            let _unpatchify = ctx.enter("unpatchify");
-            y.reshape([b, tp, hp, wp, c, pt, patch, patch])?
-                .permute(&[0, 4, 1, 5, 2, 6, 3, 7])?
-                .reshape([b, c, tp * pt, hp * patch, wp * patch])?
+        let sample = out.forward(&hs, &temb, [tp, hp, wp])?;
+        let residual = if self.residual {
+            let _scope = ctx.enter("teacache_residual");
+            Some(hs.sub(&blocks_input)?)
+        } else {
+            None
         };
         let mut outputs = vec![sample];
         if self.options.intermediates {
             outputs.extend([temb, rope.0, rope.1, refiner_out, block0.0, block0.1]);
         }
+        outputs.extend(residual);
         Ok(outputs)
     }
 }
