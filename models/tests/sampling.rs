@@ -364,6 +364,47 @@ fn teacache_large_threshold_skips_the_middle_step() {
     let err = cached.rel_l2_error(&plain).unwrap();
     println!("threshold 10, 3 steps: rel L2 to the plain sample {err:.3e}");
     assert!(err.is_finite());
+    // The same decisions and numbers in eager mode (the head runs op by op there).
+    let (eager, stats) = d.sample(Mode::Eager, Some(10.0));
+    assert_eq!(stats, Some((4, 2)));
+    let err = eager.rel_l2_error(&cached).unwrap();
+    println!("threshold 10, eager vs graph: rel L2 {err:.3e}");
+    assert!(err <= 1e-6, "eager vs graph: rel L2 {err:.3e}");
+}
+
+#[test]
+fn bf16_denoiser_with_random_weights_and_teacache() {
+    let mut d = dit();
+    d.weights = Weights::Random { seed: 5 };
+    let opts = TransformerOptions {
+        dtype: DType::BF16,
+        intermediates: false,
+    };
+    let run = |teacache: Option<f64>| {
+        let mut den = DitDenoiser::new(
+            d.config.clone(),
+            opts,
+            d.weights.clone(),
+            runner(Mode::Graph),
+            teacache,
+            3,
+        )
+        .unwrap();
+        let sched = FlowMatchEulerScheduler::new(3, 7.0, true).unwrap();
+        let mut x = initial_latents(9, d.inputs["hidden_states"].shape().dims());
+        for (i, t) in sched.timesteps().into_iter().enumerate() {
+            let v = den.velocity(0, &d.inputs_at(&x, t, false)).unwrap();
+            assert_eq!(v.dtype(), DType::BF16);
+            x = sched.step(i, &x, &v).unwrap();
+            assert_eq!(x.dtype(), DType::F32);
+        }
+        (x, den.teacache_stats())
+    };
+    let (plain, _) = run(None);
+    assert_eq!(run(Some(0.0)), (plain.clone(), Some((3, 0))));
+    let (skipping, stats) = run(Some(1e3));
+    assert_eq!(stats, Some((2, 1)));
+    assert!(skipping.to_f64_vec().iter().all(|v| v.is_finite()));
 }
 
 #[test]
