@@ -7,5 +7,6 @@ pub mod convert;
 pub mod examples;
 pub mod hunyuan_vae;
 pub mod hunyuan_video;
+pub mod text_encoders;
 
 pub use examples::{example, Example, EXAMPLE_NAMES};
