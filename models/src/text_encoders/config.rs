@@ -3,7 +3,7 @@
 
 use super::activation::Activation;
 use super::json::{parse_object, read_object, Fields};
-use hyv_frontend::{Error, Result};
+use hyv_frontend::Result;
 use serde_json::Value;
 use std::path::Path;
 
@@ -234,9 +234,4 @@ impl ClipTextConfig {
     pub fn head_dim(&self) -> usize {
         self.hidden_size / self.num_attention_heads
     }
-}
-
-/// The error for a model folder `dir` that lacks `what`.
-pub(crate) fn missing(dir: &Path, what: &str) -> Error {
-    Error::Usage(format!("{}: missing {what}", dir.display()))
 }

@@ -2,12 +2,15 @@
 //! `HunyuanVideoPipeline.encode_prompt` computes it — the Llama hidden state (templated,
 //! cropped) with its mask, and the pooled CLIP output.
 
-use super::clip::ClipTextEncoder;
-use super::config::{missing, ClipTextConfig, LlamaConfig};
-use super::llama::{LlamaOptions, LlamaTextEncoder};
+use super::clip::{ClipTextEncoder, CLIP_INPUT_NAMES};
+use super::config::{ClipTextConfig, LlamaConfig};
+use super::llama::{LlamaOptions, LlamaTextEncoder, LLAMA_INPUT_NAMES};
 use super::tokenizer::{PromptTemplate, TextTokenizer};
 use super::weights::open_weights;
-use hyv_frontend::{DType, Error, HostTensor, Result, Runner, Session, TensorData};
+use hyv_frontend::{
+    trace, DType, Error, HostTensor, Model, Result, Runner, Session, TensorData, TensorType,
+    Weights,
+};
 use std::path::Path;
 use std::rc::Rc;
 
@@ -62,6 +65,11 @@ pub struct PromptEncoder {
     text_encoder_2: Session,
 }
 
+/// The error for a model folder `dir` that lacks `what`.
+fn missing(dir: &Path, what: &str) -> Error {
+    Error::Usage(format!("{}: missing {what}", dir.display()))
+}
+
 /// `dir/name`, which must be a folder.
 fn subfolder(dir: &Path, name: &str, what: &str) -> Result<std::path::PathBuf> {
     let path = dir.join(name);
@@ -69,6 +77,27 @@ fn subfolder(dir: &Path, name: &str, what: &str) -> Result<std::path::PathBuf> {
         Ok(path)
     } else {
         Err(missing(dir, &format!("folder `{name}/` ({what})")))
+    }
+}
+
+/// Checks the checkpoint of `dir` against everything `model` declares for `inputs` i64
+/// `[1, len]` (a shapes-only trace), so a missing or mistyped tensor is reported at load
+/// time with the folder it was looked for in.
+fn check_checkpoint(
+    model: &dyn Model,
+    weights: &Weights,
+    inputs: &[&str],
+    len: usize,
+    dir: &Path,
+) -> Result<()> {
+    let types: Vec<(String, TensorType)> = inputs
+        .iter()
+        .map(|n| (n.to_string(), TensorType::new(DType::I64, [1, len])))
+        .collect();
+    match trace(model, weights, &types) {
+        Ok(_) => Ok(()),
+        Err(Error::Weights(msg)) => Err(Error::Weights(format!("{}: {msg}", dir.display()))),
+        Err(e) => Err(e),
     }
 }
 
@@ -90,7 +119,8 @@ impl PromptEncoder {
     /// HunyuanVideo repository: `text_encoder/` (config.json + `*.safetensors`, possibly
     /// sharded with `model.safetensors.index.json`), `tokenizer/` (tokenizer.json),
     /// `text_encoder_2/`, `tokenizer_2/`. `runner` makes the runner of each session.
-    /// Errors name the missing folder, file or tensor.
+    /// Errors name the missing folder, file or tensor (the checkpoints are checked against
+    /// the models here, before any encoding).
     pub fn load(
         model_dir: &Path,
         runner: impl Fn() -> Runner,
@@ -136,6 +166,22 @@ impl PromptEncoder {
             &clip.weight_prefixes(),
             ClipTextEncoder::WEIGHT_RENAMES,
             options.dtype,
+        )?;
+        let llama_len = options.max_sequence_length + options.template.crop_start;
+        check_checkpoint(
+            &llama,
+            &llama_weights,
+            LLAMA_INPUT_NAMES,
+            llama_len,
+            &llama_dir,
+        )?;
+        let clip_len = options.clip_max_length;
+        check_checkpoint(
+            &clip,
+            &clip_weights,
+            &CLIP_INPUT_NAMES[..1],
+            clip_len,
+            &clip_dir,
         )?;
         Ok(PromptEncoder {
             text_encoder: Session::new(runner(), Rc::new(llama), llama_weights),
