@@ -137,11 +137,6 @@ impl TextTokenizer {
         })
     }
 
-    /// The pad token and its id.
-    pub fn pad(&self) -> (&str, u32) {
-        (&self.pad_token, self.pad_id)
-    }
-
     /// Tokenises `texts` like `tokenizer(texts, padding="max_length", max_length=max_length,
     /// truncation=True)` (special tokens added, longest-first truncation, right padding):
     /// `(input_ids, attention_mask)`, both i64 `[texts.len(), max_length]`.
