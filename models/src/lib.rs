@@ -8,5 +8,6 @@ pub mod examples;
 pub mod hunyuan_vae;
 pub mod hunyuan_video;
 pub mod sampling;
+pub mod text_encoders;
 
 pub use examples::{example, Example, EXAMPLE_NAMES};
