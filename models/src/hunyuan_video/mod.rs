@@ -9,12 +9,14 @@
 //! ```
 
 mod attention;
+mod block_model;
 mod blocks;
 mod config;
 mod embeddings;
 mod refiner;
 mod transformer;
 
+pub use block_model::{BlockKind, BlockModel, BLOCK_KINDS};
 pub use config::{TransformerConfig, PRESETS};
 pub use transformer::{
     input_names, input_types, output_names, HunyuanVideoTransformer3DModel, TransformerOptions,
