@@ -33,6 +33,16 @@ use std::time::Instant;
 
 /// Arguments of `hyv bench`.
 #[derive(clap::Args, Debug)]
+#[command(after_help = "\
+Columns: threads the backend computes on; ops in the traced graph (inputs and parameters \
+excluded); kernel launches of one forward (eager: every op executed; graph: what the compiled \
+executable reports); median, min and max of the timed forwards in ms (host inputs in, host \
+outputs out); GFLOP/s from the traced graph's matmul, linear, conv and attention FLOPs over \
+the median; the executable's planned activation peak in MiB ('-' where the backend does not \
+plan one); ratio = the first row's median / this row's (above 1: faster than the first row).
+
+Example: hyv bench --model small --block double --backend reference,cpu --threads 2 \
+--json bench.json")]
 pub struct BenchArgs {
     /// What to time: a DiT preset (hunyuan-video-13b, small, tiny) on its default input
     /// unless sizes are given, or a built-in example (mlp, attention) on its fixed input.
