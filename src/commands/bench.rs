@@ -462,7 +462,7 @@ fn time_graph(
 ) -> Result<Measured> {
     let pipeline = PipelineOptions {
         compile: CompileOptions { threads },
-        dump_dir: None,
+        ..Default::default()
     };
     let compiled = compile(graph, backend, &pipeline)
         .with_context(|| format!("{label}: compiling {}", workload.what))?;
