@@ -23,3 +23,17 @@ pub fn backend_by_name(name: &str) -> Result<Arc<dyn Backend>> {
         ),
     }
 }
+
+/// The backend called `name` computing on `threads` worker threads where it has a thread
+/// pool of its own (`cpu`; 0: one per core), with the number of threads it really uses
+/// (1 for the single-threaded reference interpreter).
+pub fn backend_with_threads(name: &str, threads: usize) -> Result<(Arc<dyn Backend>, usize)> {
+    match name {
+        "cpu" => {
+            let cpu = CpuBackend::with_threads(threads)?;
+            let used = cpu.threads();
+            Ok((Arc::new(cpu), used))
+        }
+        other => Ok((backend_by_name(other)?, 1)),
+    }
+}

@@ -22,6 +22,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Time a model or one DiT block per backend × mode: median/min/max, GFLOP/s, memory.
+    Bench(commands::bench::BenchArgs),
     /// Convert an official Tencent checkpoint to the diffusers layout hyv loads.
     Convert(commands::convert::ConvertArgs),
     /// Print the graph of a built-in model as text, DOT or RON, or its statistics.
@@ -51,6 +53,7 @@ fn main() -> ExitCode {
     }));
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Bench(args) => commands::bench::run(args),
         Command::Convert(args) => commands::convert::run(args),
         Command::Dump(args) => commands::dump::run(args),
         Command::Eval(args) => commands::eval::run(args),

@@ -32,5 +32,5 @@ pub use host_tensor::{HostTensor, TensorData};
 pub use liveness::peak_activation_bytes;
 pub use op::{BinaryOp, CmpOp, CommGroup, Op, PadMode, ReduceOp, UnaryOp, F64};
 pub use shape::{Shape, TensorType};
-pub use stats::GraphStats;
+pub use stats::{flops, GraphStats};
 pub use verify::verify;

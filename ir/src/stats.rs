@@ -78,6 +78,14 @@ impl GraphStats {
     }
 }
 
+/// The model FLOPs of `graph`: matmuls, linears, convolutions and attention, with the
+/// conventions above (what GFLOP/s figures are computed from, like the papers' counts).
+/// Elementwise work is left out.
+pub fn flops(graph: &Graph) -> u64 {
+    let s = GraphStats::of(graph);
+    s.contraction_flops + s.attention_flops
+}
+
 impl fmt::Display for GraphStats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "nodes              {}", self.nodes)?;
@@ -101,5 +109,57 @@ impl fmt::Display for GraphStats {
             write!(f, " {name}={n}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{DType, Node, NodeId, TensorType, UnaryOp, F64};
+
+    fn source(g: &mut Graph, op: Op, dims: &[usize]) -> NodeId {
+        g.push(Node {
+            op,
+            inputs: vec![],
+            ty: TensorType::new(DType::F32, dims.to_vec()),
+            path: String::new(),
+        })
+    }
+
+    fn input(g: &mut Graph, name: &str, dims: &[usize]) -> NodeId {
+        source(g, Op::Input { name: name.into() }, dims)
+    }
+
+    #[test]
+    fn a_linear_counts_two_flops_per_multiply_add() {
+        let mut g = Graph::new("linear");
+        let x = input(&mut g, "x", &[2, 3, 8]);
+        let w = source(&mut g, Op::Parameter { name: "w".into() }, &[16, 8]);
+        let b = source(&mut g, Op::Parameter { name: "b".into() }, &[16]);
+        let y = g
+            .add(Op::Linear { has_bias: true }, &[x, w, b], "")
+            .unwrap();
+        let z = g.add(Op::Unary(UnaryOp::Tanh), &[y], "").unwrap();
+        g.set_outputs(vec![z]);
+        // 2·3 rows × 16 outputs × 8 products × 2; the tanh is not a model FLOP.
+        assert_eq!(flops(&g), 2 * 3 * 16 * 8 * 2);
+        assert_eq!(GraphStats::of(&g).other_flops, 2 * 3 * 16);
+    }
+
+    #[test]
+    fn attention_counts_scores_and_the_weighted_sum() {
+        let mut g = Graph::new("attention");
+        let q = input(&mut g, "q", &[1, 2, 5, 4]);
+        let k = input(&mut g, "k", &[1, 2, 7, 4]);
+        let v = input(&mut g, "v", &[1, 2, 7, 6]);
+        let op = Op::Attention {
+            scale: F64(0.5),
+            causal: false,
+            has_mask: false,
+        };
+        let o = g.add(op, &[q, k, v], "").unwrap();
+        g.set_outputs(vec![o]);
+        // B·H·Sq·Sk = 70 scores: q·k (4 products) and the sum over v (6), 2 FLOPs each.
+        assert_eq!(flops(&g), 70 * (4 + 6) * 2);
     }
 }

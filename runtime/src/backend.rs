@@ -53,6 +53,18 @@ pub trait Executable: Send + Sync {
     /// Runs the graph on `inputs` (in the order of the graph's `input` nodes) with weights
     /// `params`, returning the graph outputs in order.
     fn run(&self, inputs: &[DeviceTensor], params: &ParamMap) -> Result<Vec<DeviceTensor>>;
+
+    /// Kernel launches of one [`Executable::run`] (`hyv bench` prints them beside the op
+    /// count; fusion makes them fewer than the ops). `None` when the backend does not say.
+    fn kernel_launches(&self) -> Option<usize> {
+        None
+    }
+
+    /// The planned peak of activation memory of one run, in bytes, when the backend plans
+    /// it (`None` otherwise).
+    fn planned_peak_bytes(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// A compute backend. Eager mode calls [`Backend::execute`] op by op; graph mode calls

@@ -60,6 +60,16 @@ pub fn run_op_by_op(
         .collect()
 }
 
+/// The kernel launches of one [`run_op_by_op`] of `graph`: one [`Backend::execute`] per
+/// node that is not an input or a parameter.
+pub fn op_by_op_launches(graph: &Graph) -> usize {
+    graph
+        .nodes()
+        .iter()
+        .filter(|n| !matches!(n.op, Op::Input { .. } | Op::Parameter { .. }))
+        .count()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,6 +159,8 @@ mod tests {
             .to_string();
         assert!(err.contains("output %9 does not exist"), "{err}");
         ok.set_outputs(vec![y]);
+        // The input is bound, not launched: one launch for the negation.
+        assert_eq!(op_by_op_launches(&ok), 1);
         let out = run_op_by_op(&ok, &Negate, &[x], &ParamMap::new()).unwrap();
         assert_eq!(
             Negate.download(&out[0]).unwrap().to_f32_vec(),

@@ -9,7 +9,7 @@ mod pipeline;
 pub mod safetensors_io;
 
 pub use backend::{Backend, CompileOptions, DeviceTensor, Executable, ParamMap};
-pub use eager::run_op_by_op;
+pub use eager::{op_by_op_launches, run_op_by_op};
 pub use error::{Error, Result};
 pub use hyv_passes::PassLog;
 pub use pipeline::{compile, BackendEvaluator, Compiled, PipelineOptions};

@@ -1,5 +1,6 @@
 //! One module per `hyv` subcommand, plus the options they share.
 
+pub mod bench;
 pub mod convert;
 pub mod dump;
 pub mod eval;

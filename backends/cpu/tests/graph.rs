@@ -9,7 +9,8 @@ use hyv_backend_reference::ReferenceBackend;
 use hyv_ir::testing::{random_graph, random_inputs, random_params};
 use hyv_ir::{DType, Graph, HostTensor, Node, Op, TensorType, UnaryOp};
 use hyv_runtime::{
-    compile, run_op_by_op, Backend, CompileOptions, DeviceTensor, ParamMap, PipelineOptions,
+    compile, run_op_by_op, Backend, CompileOptions, DeviceTensor, Executable, ParamMap,
+    PipelineOptions,
 };
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
@@ -104,7 +105,8 @@ fn chain(n: usize) -> Graph {
 fn executables_report_the_planned_peak_and_run_on_their_own_threads() {
     let g = chain(1000);
     let exe = CpuExecutable::new(&g, CpuBackend::with_threads(1).unwrap()).unwrap();
-    assert_eq!(exe.planned_peak_bytes(), 8000);
+    assert_eq!(exe.planned_peak_bytes(), Some(8000));
+    assert_eq!(exe.kernel_launches(), Some(3));
     let backend = CpuBackend::with_threads(3).unwrap();
     assert_eq!(backend.threads(), 3);
     let x = backend

@@ -2,7 +2,7 @@
 
 use crate::ReferenceBackend;
 use hyv_ir::Graph;
-use hyv_runtime::{run_op_by_op, DeviceTensor, Executable, ParamMap, Result};
+use hyv_runtime::{op_by_op_launches, run_op_by_op, DeviceTensor, Executable, ParamMap, Result};
 
 /// A verified graph run by interpreting its nodes in order with the same kernels as eager
 /// mode (the reference backend has nothing to compile: graph mode differs from eager mode
@@ -26,5 +26,10 @@ impl ReferenceExecutable {
 impl Executable for ReferenceExecutable {
     fn run(&self, inputs: &[DeviceTensor], params: &ParamMap) -> Result<Vec<DeviceTensor>> {
         run_op_by_op(&self.graph, &ReferenceBackend::new(), inputs, params)
+    }
+
+    /// One kernel per node: the interpreter never fuses.
+    fn kernel_launches(&self) -> Option<usize> {
+        Some(op_by_op_launches(&self.graph))
     }
 }

@@ -9,6 +9,7 @@
 //! ```
 
 mod attention;
+mod block_model;
 mod blocks;
 mod config;
 mod embeddings;
@@ -16,6 +17,7 @@ mod parts;
 mod refiner;
 mod transformer;
 
+pub use block_model::{BlockKind, BlockModel, BLOCK_KINDS};
 pub use config::{TransformerConfig, PRESETS};
 pub use parts::{
     prelude_input_names, select_weights, TransformerHead, TransformerPrelude, HEAD_INPUT_NAMES,
