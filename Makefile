@@ -39,6 +39,9 @@ build: deps
 # picture is not), scored with PSNR/SSIM, its latents cached, and the released VAE's
 # planned memory with and without tiling.
 VAE_FIXTURE := tests/fixtures/vae/small_untiled
+# The demo's text-to-video model: the tiny pipeline fixture (a diffusers-layout folder with
+# random weights, made by tools/golden/make_pipeline_fixtures.sh), so no download is needed.
+DEMO_MODEL := tests/fixtures/pipeline/tiny/model
 demo: build
 	@mkdir -p $(OUT)
 	$(HYV) --version
@@ -65,9 +68,20 @@ demo: build
 	$(HYV) eval --real-dir $(OUT)/videos --gen-dir $(OUT)/rec --metric psnr,ssim --height 64 --width 64
 	$(HYV) vae cache --input-video-dir $(OUT)/videos --latent-cache-dir $(OUT)/latents \
 	  --height 64 --width 64 --vae $(VAE_FIXTURE) --backend cpu
+	$(HYV) text-encode --model-dir $(DEMO_MODEL) --prompt "a cat walks on the grass" \
+	  --output-path $(OUT)/text-embeds
+	$(HYV) sample --model-dir $(DEMO_MODEL) --prompt "a cat walks on the grass" \
+	  --height 64 --width 96 --video-length 17 --infer-steps 6 --seed 42 --flow-shift 5 \
+	  --enable-teacache --teacache-thresh 0.2 --save-latents --save-path $(OUT)/samples
+	$(HYV) sample --model-dir $(DEMO_MODEL) --text-embed-path \
+	  $(OUT)/text-embeds/a-cat-walks-on-the-grass.safetensors \
+	  --height 64 --width 96 --video-length 17 --infer-steps 6 --seed 42 --flow-shift 5 \
+	  --mode eager --save-path $(OUT)/samples-eager
+	ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames \
+	  -of csv=p=0 $(OUT)/samples/*.mp4
 	$(HYV) dump --component vae-decode --model hunyuan-video --height 720 --width 1280 --frames 129 --stats
 	$(HYV) dump --component vae-decode --model hunyuan-video --height 720 --width 1280 --frames 129 --stats --tiling
-	@echo "graph dumps written under $(OUT)/graphs; DOT and RON dumps in $(OUT)/; videos in $(OUT)/rec*"
+	@echo "graph dumps written under $(OUT)/graphs; DOT and RON dumps in $(OUT)/; videos in $(OUT)/rec* and $(OUT)/samples*"
 
 fmt-check: deps
 	$(CARGO) fmt --all -- --check

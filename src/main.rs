@@ -34,6 +34,10 @@ enum Command {
     Forward(commands::forward::ForwardArgs),
     /// Run a built-in model on random weights and inputs in eager and/or graph mode.
     Run(commands::run::RunArgs),
+    /// Text-to-video: sample videos from prompts with the HunyuanVideo pipeline.
+    Sample(commands::sample::SampleArgs),
+    /// Encode captions (or one prompt) into the prompt-embedding cache.
+    TextEncode(commands::text_encode::TextEncodeArgs),
     /// The causal 3D VAE: reconstruct videos and images, cache dataset latents.
     #[command(subcommand)]
     Vae(commands::vae::VaeCommand),
@@ -59,6 +63,8 @@ fn main() -> ExitCode {
         Command::Eval(args) => commands::eval::run(args),
         Command::Forward(args) => commands::forward::run(args),
         Command::Run(args) => commands::run::run(args),
+        Command::Sample(args) => commands::sample::run(args),
+        Command::TextEncode(args) => commands::text_encode::run(args),
         Command::Vae(command) => commands::vae::run(command),
     };
     match result {

@@ -7,6 +7,7 @@ pub mod convert;
 pub mod examples;
 pub mod hunyuan_vae;
 pub mod hunyuan_video;
+pub mod pipeline;
 pub mod sampling;
 pub mod text_encoders;
 

@@ -6,7 +6,11 @@ pub mod dump;
 pub mod eval;
 pub mod files;
 pub mod forward;
+pub mod prompt_embeds;
 pub mod run;
+pub mod sample;
+pub mod text_encode;
+pub mod text_encoder_args;
 pub mod vae;
 
 use anyhow::{Context, Result};

@@ -206,10 +206,11 @@ def _randomise(model: torch.nn.Module, seed: int) -> None:
             p.copy_(torch.randn(p.shape, generator=g) * 0.5 + (1.0 if p.ndim == 1 else 0.0))
 
 
-def save_tiny_text_encoders(root: Path, seed: int = 0):
+def save_tiny_text_encoders(root: Path, seed: int = 0, llama_layers: int = 2):
     """Writes the tiny text encoders and tokenizers under `root` (see the module docs) and
     returns `(tokenizer, text_encoder, tokenizer_2, text_encoder_2)` loaded back from disk
-    (transformers objects, f32, eval mode)."""
+    (transformers objects, f32, eval mode). `llama_layers` > 2 makes HunyuanVideo's
+    `hidden_states[-3]` run decoder layers (with 2 it is the embedding output)."""
     root = Path(root)
     torch.manual_seed(seed)
     llama_tok = _llama_tokenizer()
@@ -218,7 +219,7 @@ def save_tiny_text_encoders(root: Path, seed: int = 0):
         vocab_size=LLAMA_VOCAB,
         hidden_size=16,
         intermediate_size=37,
-        num_hidden_layers=2,
+        num_hidden_layers=llama_layers,
         num_attention_heads=4,
         num_key_value_heads=2,
         hidden_act="silu",

@@ -179,6 +179,15 @@ impl DitDenoiser {
         first(head.run(&head_inputs)?)
     }
 
+    /// Starts a new sampling run of `num_steps` steps: TeaCache forgets its states and
+    /// counts (compiled sessions and uploaded weights are kept).
+    pub fn reset(&mut self, num_steps: usize) {
+        if let Some(tc) = self.teacache.as_mut() {
+            tc.num_steps = num_steps;
+            tc.caches.clear();
+        }
+    }
+
     /// TeaCache's computed and skipped model evaluations summed over the branches (`None`
     /// without TeaCache).
     pub fn teacache_stats(&self) -> Option<(usize, usize)> {
