@@ -1,14 +1,10 @@
 //! End-to-end tests of the `hyv` command-line program.
 
-use std::process::{Command, Output};
+#[path = "support/cli.rs"]
+mod cli;
+use cli::{hyv, text};
 
-fn hyv(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hyv"))
-        .args(args)
-        .env_remove("HYV_DUMP_GRAPHS")
-        .output()
-        .expect("hyv runs")
-}
+use std::process::{Command, Output};
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
@@ -32,7 +28,7 @@ fn version_prints_the_package_version() {
 fn text_dump_parses_back_to_the_same_graph() {
     for example in ["mlp", "attention"] {
         let o = hyv(&["dump", "--example", example, "--format", "text"]);
-        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(o.status.success(), "{}", text(&o));
         let text = stdout(&o);
         let graph = hyv_ir::text::parse(&text).expect("dump parses");
         assert_eq!(hyv_ir::text::print(&graph).trim_end(), text.trim_end());
@@ -43,13 +39,13 @@ fn text_dump_parses_back_to_the_same_graph() {
 #[test]
 fn dot_and_ron_dumps_describe_the_graph() {
     let dot = hyv(&["dump", "--example", "mlp", "--format", "dot"]);
-    assert!(dot.status.success(), "{}", stderr(&dot));
+    assert!(dot.status.success(), "{}", text(&dot));
     let dot = stdout(&dot);
     assert!(dot.starts_with("digraph"), "{dot}");
     assert!(dot.contains("layer_norm") && dot.contains("fc1"), "{dot}");
 
     let ron = hyv(&["dump", "--example", "mlp", "--format", "ron"]);
-    assert!(ron.status.success(), "{}", stderr(&ron));
+    assert!(ron.status.success(), "{}", text(&ron));
     let graph = hyv_ir::ron_format::from_ron(&stdout(&ron)).expect("RON dump loads");
     assert_eq!(graph.name, "mlp");
     assert_eq!(graph.parameters().len(), 6);
@@ -58,7 +54,7 @@ fn dot_and_ron_dumps_describe_the_graph() {
 #[test]
 fn stats_print_counts_and_flops() {
     let o = hyv(&["dump", "--example", "mlp", "--stats"]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(o.status.success(), "{}", text(&o));
     let s = stdout(&o);
     // mlp: layer norm (16 + 16), fc1 (64·16 + 64), fc2 (16·64 + 16) = 2160 parameters.
     assert!(s.contains("parameter tensors  6"), "{s}");
@@ -81,7 +77,7 @@ fn dump_writes_files_atomically_to_out() {
         "--out",
         path.to_str().unwrap(),
     ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(o.status.success(), "{}", text(&o));
     assert!(std::fs::read_to_string(&path)
         .unwrap()
         .starts_with("digraph"));
@@ -103,7 +99,7 @@ fn run_both_modes_agree_and_dumps_every_stage() {
         "--dump-graphs",
         dir.path().to_str().unwrap(),
     ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(o.status.success(), "{}", text(&o));
     assert!(
         stdout(&o).contains("eager and graph mode agree"),
         "{}",
@@ -133,7 +129,7 @@ fn dump_graphs_can_come_from_the_environment() {
         .env("HYV_DUMP_GRAPHS", dir.path())
         .output()
         .unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(o.status.success(), "{}", text(&o));
     assert!(dir.path().join("00_traced.hyv").exists());
 }
 
@@ -221,7 +217,7 @@ fn convert_writes_diffusers_names_and_reports_unknown_tensors() {
         "--dtype",
         "bf16",
     ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(o.status.success(), "{}", text(&o));
     let out =
         hyv_runtime::read_safetensors(out_dir.join("diffusion_pytorch_model.safetensors")).unwrap();
     let k = &out["transformer_blocks.0.attn.to_k.weight"];
@@ -241,7 +237,7 @@ fn convert_writes_diffusers_names_and_reports_unknown_tensors() {
         out_dir.to_str().unwrap(),
     ]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("vae.conv.weight"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("vae.conv.weight"), "{}", text(&o));
 }
 
 #[test]
@@ -258,7 +254,7 @@ fn dump_stats_of_the_13b_transformer_match_the_released_model() {
         "129",
         "--stats",
     ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(o.status.success(), "{}", text(&o));
     let s = stdout(&o);
     assert!(s.contains("parameter tensors  1264"), "{s}");
     assert!(s.contains("parameters         12821012544 "), "{s}");
@@ -280,10 +276,10 @@ fn dump_rejects_sizes_the_model_cannot_take() {
         "dump", "--model", "small", "--height", "100", "--width", "96", "--stats",
     ]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("multiples of 16"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("multiples of 16"), "{}", text(&o));
     let o = hyv(&["dump", "--model", "small", "--frames", "8", "--stats"]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("4k+1"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("4k+1"), "{}", text(&o));
     let o = hyv(&["dump", "--model", "huge", "--stats"]);
     assert!(!o.status.success());
     assert!(
@@ -313,7 +309,7 @@ fn forward_reproduces_the_diffusers_fixture() {
             out.to_str().unwrap(),
             "--intermediates",
         ]);
-        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(o.status.success(), "{}", text(&o));
         let ours = hyv_runtime::read_safetensors(&out).unwrap();
         let reference = hyv_runtime::read_safetensors(format!("{fx}/outputs.safetensors")).unwrap();
         assert_eq!(ours.len(), reference.len());
@@ -366,7 +362,7 @@ fn forward_names_missing_inputs_and_bad_weights() {
         out.to_str().unwrap(),
     ]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("cut.safetensors"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("cut.safetensors"), "{}", text(&o));
 }
 
 #[test]
@@ -410,7 +406,7 @@ fn forward_loads_sharded_checkpoints_and_rejects_wrong_shapes() {
         "--mode",
         "eager",
     ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(o.status.success(), "{}", text(&o));
     let sample = &hyv_runtime::read_safetensors(&out).unwrap()["sample"];
     let want =
         &hyv_runtime::read_safetensors(format!("{fx}/outputs.safetensors")).unwrap()["sample"];
@@ -465,7 +461,7 @@ fn forward_in_half_precision_stays_close_to_the_f32_reference() {
                 "--dtype",
                 dtype,
             ]);
-            assert!(o.status.success(), "{}", stderr(&o));
+            assert!(o.status.success(), "{}", text(&o));
             let sample = &hyv_runtime::read_safetensors(&out).unwrap()["sample"];
             assert_eq!(sample.dtype().name(), dtype);
             let err = sample.cast(hyv_ir::DType::F32).rel_l2_error(want).unwrap();

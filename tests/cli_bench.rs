@@ -1,23 +1,9 @@
 //! End-to-end tests of `hyv bench`: the table, the JSON report, `--block`, and the errors
 //! for bad names. Times are never asserted (DESIGN.md: benchmarks, not timed tests).
 
-use std::process::{Command, Output};
-
-fn hyv(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hyv"))
-        .args(args)
-        .env_remove("HYV_DUMP_GRAPHS")
-        .output()
-        .expect("hyv runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "stdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+#[path = "support/cli.rs"]
+mod cli;
+use cli::{hyv, text};
 
 /// The table's data lines: those after the header line that starts with `backend`.
 fn table_rows(stdout: &str) -> Vec<Vec<String>> {

@@ -3,51 +3,20 @@
 //! diffusers is tests/pipeline_parity.rs): a playable mp4 with the requested frame count
 //! (ffprobe), embeddings files, TeaCache's report, and the errors users hit.
 
+#[path = "support/cli.rs"]
+mod cli;
+#[path = "support/media_tools.rs"]
+mod media_tools;
+use cli::{hyv, text};
+use media_tools::ffprobe_frames;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn hyv(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hyv"))
-        .args(args)
-        .env_remove("HYV_DUMP_GRAPHS")
-        .output()
-        .expect("hyv runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "stdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 fn model_dir() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/pipeline/tiny/model")
         .display()
         .to_string()
-}
-
-/// Frames of the first video stream, counted by ffprobe (decoding every frame).
-fn ffprobe_frames(path: &Path) -> usize {
-    let out = Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-count_frames",
-            "-select_streams",
-            "v:0",
-            "-show_entries",
-            "stream=nb_read_frames",
-            "-of",
-            "csv=p=0",
-        ])
-        .arg(path)
-        .output()
-        .unwrap_or_else(|e| panic!("ffprobe is needed by this test ({e}): apt-get install ffmpeg"));
-    assert!(out.status.success(), "ffprobe failed: {}", text(&out));
-    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
 }
 
 fn files_with_extension(dir: &Path, ext: &str) -> Vec<PathBuf> {

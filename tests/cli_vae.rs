@@ -6,27 +6,18 @@
 //! are not faithful (PSNR is low); these tests check the plumbing, shapes, frame counts and
 //! errors. Numerical parity with diffusers is tests/vae_parity.rs.
 
+#[path = "support/cli.rs"]
+mod cli;
+#[path = "support/media_tools.rs"]
+mod media_tools;
+use cli::{hyv, text};
+use media_tools::{ffprobe_frames, tool};
+
 mod common;
 
 use common::rel_l2;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn hyv(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hyv"))
-        .args(args)
-        .env_remove("HYV_DUMP_GRAPHS")
-        .output()
-        .expect("hyv runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "stdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use std::process::Output;
 
 fn fixture(case: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -36,20 +27,6 @@ fn fixture(case: &str) -> PathBuf {
 
 fn vae() -> String {
     fixture("tiny_untiled").display().to_string()
-}
-
-/// Runs a tool the tests need (ffmpeg, ffprobe); a missing tool fails the test with a
-/// message saying what to install, never a silent pass.
-fn tool(name: &str, args: &[&str]) -> Output {
-    let out = Command::new(name).args(args).output().unwrap_or_else(|e| {
-        panic!("`{name}` is needed by this test ({e}); install it: apt-get install ffmpeg")
-    });
-    assert!(
-        out.status.success(),
-        "{name} {args:?} failed: {}",
-        text(&out)
-    );
-    out
 }
 
 /// A testsrc2 clip of `frames` frames, `w`×`h`, at 24 fps.
@@ -76,26 +53,6 @@ fn make_clip(path: &Path, frames: usize, w: usize, h: usize) {
             path.to_str().unwrap(),
         ],
     );
-}
-
-/// Frames counted by decoding with ffprobe.
-fn ffprobe_frames(path: &Path) -> usize {
-    let out = tool(
-        "ffprobe",
-        &[
-            "-v",
-            "error",
-            "-count_frames",
-            "-select_streams",
-            "v:0",
-            "-show_entries",
-            "stream=nb_read_frames",
-            "-of",
-            "csv=p=0",
-            path.to_str().unwrap(),
-        ],
-    );
-    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
 }
 
 /// `hyv vae reconstruct` of `input` at `size` (height, width, frames) plus `extra` options.

@@ -2,7 +2,7 @@
 //! into a graph (with or without weights).
 
 use crate::{check_weights, Ctx, Error, Mode, Params, Result, Tensor, Weights};
-use hyv_ir::{Graph, HostTensor, Op, TensorType};
+use hyv_ir::{Graph, HostTensor, TensorType};
 use hyv_runtime::{compile, Backend, Compiled, ParamMap, PassLog, PipelineOptions};
 use std::sync::Arc;
 
@@ -227,12 +227,8 @@ impl Runner {
     ) -> Result<Vec<HostTensor>> {
         let feeds = compiled
             .graph
-            .nodes()
-            .iter()
-            .filter_map(|node| match &node.op {
-                Op::Input { name } => Some(name),
-                _ => None,
-            })
+            .input_names()
+            .into_iter()
             .map(|name| {
                 let (_, value) = inputs.iter().find(|(n, _)| n == name).ok_or_else(|| {
                     Error::Usage(format!("compiled graph wants input `{name}`, not given"))

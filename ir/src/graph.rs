@@ -143,6 +143,18 @@ impl Graph {
             .collect()
     }
 
+    /// The names of the `input` nodes in graph order: what an executable of this graph
+    /// must be fed, in that order.
+    pub fn input_names(&self) -> Vec<&str> {
+        self.nodes()
+            .iter()
+            .filter_map(|node| match &node.op {
+                Op::Input { name } => Some(name.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The `parameter` nodes in graph order.
     pub fn parameters(&self) -> Vec<NodeId> {
         self.ids()

@@ -473,12 +473,8 @@ fn time_graph(
     // Inputs in the compiled graph's order (passes may drop unused ones).
     let feeds = compiled
         .graph
-        .nodes()
-        .iter()
-        .filter_map(|node| match &node.op {
-            Op::Input { name } => Some(name),
-            _ => None,
-        })
+        .input_names()
+        .into_iter()
         .map(|name| {
             workload
                 .inputs

@@ -79,3 +79,15 @@ impl BatchReport {
         )
     }
 }
+
+/// The index of the column `name` in a CSV's `headers`, or an error naming the file and
+/// listing the columns it has.
+pub fn csv_column(path: &Path, headers: &csv::StringRecord, name: &str) -> Result<usize> {
+    headers.iter().position(|h| h == name).with_context(|| {
+        format!(
+            "{}: no `{name}` column (columns: {})",
+            path.display(),
+            headers.iter().collect::<Vec<_>>().join(", ")
+        )
+    })
+}

@@ -9,7 +9,7 @@
 //! if any row failed; a caption given as a JSON list uses its first element.
 
 use crate::backends::backend_by_name;
-use crate::commands::files::BatchReport;
+use crate::commands::files::{csv_column, BatchReport};
 use crate::commands::prompt_embeds;
 use crate::commands::text_encoder_args::TextEncoderArgs;
 use crate::progress::bar;
@@ -196,16 +196,8 @@ fn csv_captions(
         .headers()
         .with_context(|| format!("{}: cannot read the header", path.display()))?
         .clone();
-    let column = |name: &str| {
-        headers.iter().position(|h| h == name).with_context(|| {
-            format!(
-                "{}: no `{name}` column (columns: {})",
-                path.display(),
-                headers.iter().collect::<Vec<_>>().join(", ")
-            )
-        })
-    };
-    let (file_index, caption_index) = (column(file_column)?, column(caption_column)?);
+    let file_index = csv_column(path, &headers, file_column)?;
+    let caption_index = csv_column(path, &headers, caption_column)?;
     Ok(reader
         .records()
         .enumerate()

@@ -1,13 +1,6 @@
 #!/usr/bin/env bash
-# Regenerates hyv-media's OpenCV reference data (see make_media_fixtures.py). Uses the
-# git-ignored tools/golden/.venv shared with make_dit_fixtures.sh (same numpy pin) and
-# installs media_requirements.txt into it.
+# Regenerates hyv-media's OpenCV reference data (see make_media_fixtures.py), in the
+# pinned environment of venv.sh with media_requirements.txt (same numpy pin).
 set -euo pipefail
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-VENV="$HERE/.venv"
-PY="${PYTHON:-python3}"
-if [ ! -x "$VENV/bin/python" ]; then
-    "$PY" -m venv "$VENV"
-fi
-"$VENV/bin/pip" install -q --disable-pip-version-check -r "$HERE/media_requirements.txt"
-exec "$VENV/bin/python" "$HERE/make_media_fixtures.py" "$@"
+source "$(dirname "${BASH_SOURCE[0]}")/venv.sh"
+golden_run media_requirements.txt -- make_media_fixtures.py "$@"

@@ -11,7 +11,7 @@
 //! * the whole video is encoded, cut to its largest 4k+1 frame count (or --num-frames).
 
 use super::model::{Vae, VaeModelArgs};
-use crate::commands::files::{media_files, BatchReport};
+use crate::commands::files::{csv_column, media_files, BatchReport};
 use crate::progress::bar;
 use anyhow::{bail, Context, Result};
 use hyv_ir::HostTensor;
@@ -143,13 +143,7 @@ fn csv_videos(path: &Path, column: &str) -> Result<Vec<Result<PathBuf>>> {
         .headers()
         .with_context(|| format!("{}: cannot read the header", path.display()))?
         .clone();
-    let Some(index) = headers.iter().position(|h| h == column) else {
-        bail!(
-            "{}: no `{column}` column (columns: {})",
-            path.display(),
-            headers.iter().collect::<Vec<_>>().join(", ")
-        );
-    };
+    let index = csv_column(path, &headers, column)?;
     Ok(reader
         .records()
         .enumerate()
