@@ -153,7 +153,9 @@ impl JitKernel {
         len: usize,
     ) -> Result<(), String> {
         let (ins, outs) = self.pointers(inputs, outputs, len)?;
-        self.call(&ins, &outs, 0, len);
+        if len > 0 {
+            self.call(&ins, &outs, 0, len);
+        }
         Ok(())
     }
 
@@ -191,8 +193,9 @@ impl JitKernel {
     fn call(&self, ins: &[usize], outs: &[usize], start: usize, end: usize) {
         // SAFETY: `ins`/`outs` hold one address per program input/output, taken from
         // buffers that `check_buffers` found large enough for every element the code
-        // touches in [0, len) ⊇ [start, end) (contiguous: `len` elements; scalar: 1;
-        // strided: `Access::needed`), and those borrows outlive this call (`run` and
+        // touches in [0, len) ⊇ [start, end) with start < end ≤ len (contiguous: `len`
+        // elements; scalar: 1, read even before the loop, which is why callers never call
+        // with len = 0; strided: `Access::needed`), and those borrows outlive this call (`run` and
         // `run_parallel` hold them until every call returns). Inputs are only read.
         // Outputs are `&mut` slices, so nothing else aliases them, and each call writes
         // only elements [start, end), disjoint between the parallel chunks. `usize` and
