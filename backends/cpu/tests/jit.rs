@@ -99,9 +99,20 @@ fn reference_bytes(p: &Program, inputs: &[Vec<u8>], len: usize) -> Vec<Vec<u8>> 
     outs
 }
 
+/// The same compiler generating code without FMA.
+fn jit_no_fma() -> &'static JitCompiler {
+    static JIT: OnceLock<JitCompiler> = OnceLock::new();
+    JIT.get_or_init(|| JitCompiler::new().expect("host supported").without_fma())
+}
+
 /// `f` applied by the JIT to f32 values.
 fn jit_f32(f: UnaryFn, xs: &[f32]) -> Vec<f32> {
-    let k = jit()
+    jit_f32_with(jit(), f, xs)
+}
+
+/// `f` applied by code from `compiler` to f32 values.
+fn jit_f32_with(compiler: &JitCompiler, f: UnaryFn, xs: &[f32]) -> Vec<f32> {
+    let k = compiler
         .compile(&unary_program(f, ElemType::F32, ElemType::F32))
         .unwrap();
     let out = run_bytes(&k, &[to_bytes(xs, ElemType::F32)], xs.len(), true);
@@ -138,7 +149,18 @@ fn sweep(lo: f64, hi: f64, n: usize) -> Vec<f32> {
 
 /// Max ulp error of `f` against `exact` over `xs`, checking results stay within `bound`.
 fn max_ulps(f: UnaryFn, xs: &[f32], exact: fn(f64) -> f64, bound: f64) -> f64 {
-    let got = jit_f32(f, xs);
+    max_ulps_with(jit(), f, xs, exact, bound)
+}
+
+/// [`max_ulps`] for code from `compiler`.
+fn max_ulps_with(
+    compiler: &JitCompiler,
+    f: UnaryFn,
+    xs: &[f32],
+    exact: fn(f64) -> f64,
+    bound: f64,
+) -> f64 {
+    let got = jit_f32_with(compiler, f, xs);
     let mut worst = (0.0, 0.0f32);
     for (&x, &g) in xs.iter().zip(&got) {
         let u = ulps(g, exact(f64::from(x)));
@@ -769,5 +791,41 @@ fn sin_cos_beyond_1e4() {
         assert!(big.iter().all(|v| v.is_nan()), "{f:?}: {big:?}");
         let edge = jit_f32(f, &[6.58e6, -6.58e6]);
         assert!(edge.iter().all(|v| v.abs() <= 1.0), "{f:?}: {edge:?}");
+    }
+}
+
+/// The code for hosts without FMA (separate multiplies and adds) keeps the accuracy.
+#[test]
+fn code_without_fma_is_as_accurate() {
+    let c = jit_no_fma();
+    assert!(!c.uses_fma());
+    max_ulps_with(
+        c,
+        UnaryFn::Exp,
+        &sweep(-104.0, 89.0, 1_000_000),
+        f64::exp,
+        1.5,
+    );
+    let xs: Vec<f32> = (1..0x7f80_0000u32)
+        .step_by(251)
+        .map(f32::from_bits)
+        .collect();
+    max_ulps_with(c, UnaryFn::Log, &xs, f64::ln, 1.5);
+    let xs = sweep(-20.0, 20.0, 1_000_000);
+    max_ulps_with(c, UnaryFn::Tanh, &xs, f64::tanh, 2.5);
+    max_ulps_with(c, UnaryFn::Sin, &sweep(-3.0, 3.0, 1_000_000), f64::sin, 2.0);
+    let xs = sweep(-1e4, 1e4, 1_000_000);
+    for (f, exact) in [
+        (UnaryFn::Sin, f64::sin as fn(f64) -> f64),
+        (UnaryFn::Cos, f64::cos),
+    ] {
+        let got = jit_f32_with(c, f, &xs);
+        let worst = xs
+            .iter()
+            .zip(&got)
+            .map(|(&x, &g)| (f64::from(g) - exact(f64::from(x))).abs())
+            .fold(0.0, f64::max);
+        println!("{f:?} without FMA: max abs error {worst:.3e} on [-1e4, 1e4]");
+        assert!(worst <= 1.2e-7, "{f:?}: {worst:e}");
     }
 }

@@ -66,6 +66,13 @@ impl JitCompiler {
         self.fma
     }
 
+    /// This compiler, generating separate multiplies and adds even where the host has FMA
+    /// (the code hosts without FMA run; for testing it on any host).
+    pub fn without_fma(mut self) -> JitCompiler {
+        self.fma = false;
+        self
+    }
+
     /// Number of distinct programs compiled so far.
     pub fn cached(&self) -> usize {
         self.cache.lock().map_or(0, |c| c.len())

@@ -19,6 +19,10 @@
 //! | sin, cos | [-1e4, 1e4] | 7.74e-8, 7.83e-8 absolute | NaN at ±inf |
 //! | sin; cos | [-3, 3]; [-1.5, 1.5] (1M points) | 1.31 ulp; 1.47 ulp | |
 //!
+//! Code without FMA ([`super::JitCompiler::without_fma`], 1M-point sweeps): exp 0.99 ulp,
+//! log 0.80 ulp, tanh 1.25 ulp, sin 1.32 ulp on [-3, 3], sin/cos 7.7e-8 absolute on
+//! [-1e4, 1e4].
+//!
 //! sin/cos reduce by π/2 with a three-part Cody–Waite constant and round the quotient with
 //! the 1.5·2²³ trick, so they work while |x|·2/π < 2²² (|x| ≤ 6.59e6): measured max
 //! absolute errors 7.8e-8 on [1e4, 1e5], 1.1e-7 on [1e5, 1e6], 6.0e-6 on [1e6, 6e6].
