@@ -713,6 +713,20 @@ fn bad_programs_and_buffers_are_errors() {
     assert!(e.contains("takes 1 inputs"), "{e}");
     let e = k.run_parallel(&[&x], &mut [&mut out[..8]], 3).unwrap_err();
     assert!(e.contains("output 0 has 8 bytes"), "{e}");
+
+    // Broadcast inputs need only the elements they read; nothing at all for len = 0.
+    let mut p = unary_program(UnaryFn::Neg, ElemType::F16, ElemType::F32);
+    p.inputs[0].access = Access::Strided { div: 2, period: 4 };
+    let k = jit().compile(&p).unwrap();
+    let mut out = vec![0u8; 20];
+    let e = k.run(&[&[0u8; 4]], &mut [&mut out], 5).unwrap_err();
+    assert!(e.contains("needs 6"), "{e}");
+    k.run(&[&[0u8; 4]], &mut [&mut out], 4).unwrap();
+    p.inputs[0].access = Access::Scalar;
+    let k = jit().compile(&p).unwrap();
+    k.run(&[&[]], &mut [&mut []], 0).unwrap();
+    k.run_parallel(&[&[]], &mut [&mut []], 0).unwrap();
+    assert!(k.run(&[&[]], &mut [&mut out], 1).is_err());
 }
 
 /// Prints JIT vs scalar throughput for `silu(x)·y + z` over 16M f32 elements (never

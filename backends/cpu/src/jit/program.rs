@@ -11,7 +11,9 @@
 //! op (add, sub, mul, div, max, min, pow), every comparison and select, plus the composites
 //! sigmoid, relu, silu, gelu (tanh and erf) and square. Skipped: the bool-only ops `not`,
 //! `and`, `or`, integer arithmetic and `cast` to or from integer/bool types, since values
-//! here are floats only.
+//! here are floats only (so a select's condition must come from a comparison in the
+//! program or a float input, not a bool tensor); float ↔ float casts are a load of one
+//! element type and a store of another.
 
 /// Storage type of an input or output buffer (little-endian, densely packed elements).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
