@@ -12,9 +12,9 @@ use super::math;
 use super::program::{Access, BinaryFn, CmpFn, ElemType, Inst, Program, UnaryFn};
 use super::simd::Simd;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
-use cranelift_codegen::ir::types::{F32, F32X4, I32, I32X4, I64, I64X2};
+use cranelift_codegen::ir::types::{F32, F32X4, I32, I32X4, I64X2};
 use cranelift_codegen::ir::{
-    AbiParam, Endianness, Function, InstBuilder, MemFlagsData, Signature, Value,
+    AbiParam, Endianness, Function, InstBuilder, MemFlagsData, Signature, Type, Value,
 };
 use cranelift_codegen::isa::TargetFrontendConfig;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
@@ -37,11 +37,11 @@ impl Lanes {
     }
 }
 
-/// Adds the kernel's parameters (two pointers, two lengths; the host pointer type is i64) to
-/// `sig`.
-pub fn signature(sig: &mut Signature) {
+/// Adds the kernel's parameters (two pointers and two lengths, all of the host pointer
+/// type `ptr`) to `sig`.
+pub fn signature(sig: &mut Signature, ptr: Type) {
     for _ in 0..4 {
-        sig.params.push(AbiParam::new(I64));
+        sig.params.push(AbiParam::new(ptr));
     }
 }
 
@@ -55,6 +55,7 @@ pub fn build(
     config: TargetFrontendConfig,
     fma: bool,
 ) {
+    let ptr = config.pointer_type();
     let mut b = FunctionBuilder::new(func, fctx);
     let entry = b.create_block();
     let vhead = b.create_block();
@@ -63,18 +64,19 @@ pub fn build(
     let tbody = b.create_block();
     let exit = b.create_block();
     for block in [vhead, vbody, thead, tbody] {
-        b.append_block_param(block, I64);
+        b.append_block_param(block, ptr);
     }
 
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
     let [ins, outs, start, end] = [0, 1, 2, 3].map(|k| b.block_params(entry)[k]);
     let flags = MemFlagsData::new().with_notrap();
+    let step = ptr.bytes() as i32;
     let in_ptrs: Vec<Value> = (0..program.inputs.len())
-        .map(|k| b.ins().load(I64, flags, ins, 8 * k as i32))
+        .map(|k| b.ins().load(ptr, flags, ins, step * k as i32))
         .collect();
     let out_ptrs: Vec<Value> = (0..program.outputs.len())
-        .map(|k| b.ins().load(I64, flags, outs, 8 * k as i32))
+        .map(|k| b.ins().load(ptr, flags, outs, step * k as i32))
         .collect();
     let mut s = Simd { b: &mut b, fma };
     let scalars: Vec<Option<Value>> = program
@@ -195,13 +197,14 @@ impl Ctx<'_> {
                 let mut v = None;
                 for lane in 0..lanes.count() {
                     let i = s.b.ins().iadd_imm_s(self.i, lane);
+                    let ptr = s.b.func.dfg.value_type(i);
                     let i = if div == 1 {
                         i
                     } else {
-                        let d = s.b.ins().iconst(I64, div as i64);
+                        let d = s.b.ins().iconst(ptr, div as i64);
                         s.b.ins().udiv(i, d)
                     };
-                    let per = s.b.ins().iconst(I64, period as i64);
+                    let per = s.b.ins().iconst(ptr, period as i64);
                     let idx = s.b.ins().urem(i, per);
                     let a = Self::addr(s, p, idx, spec.elem.size());
                     v = Some(load_lane(s, spec.elem, a, v.map(|v| (v, lane as u8))));

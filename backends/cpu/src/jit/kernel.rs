@@ -98,7 +98,10 @@ impl JitCompiler {
             default_libcall_names(),
         ));
         let mut ctx = module.make_context();
-        codegen::signature(&mut ctx.func.signature);
+        codegen::signature(
+            &mut ctx.func.signature,
+            module.target_config().pointer_type(),
+        );
         let id = module
             .declare_function("kernel", Linkage::Local, &ctx.func.signature)
             .map_err(|e| err("declaring the kernel", e.to_string()))?;

@@ -3,7 +3,7 @@
 //!
 //! * [`program`]: the input, an SSA expression [`Program`] over N inputs and M outputs
 //!   (f32/f16/bf16; contiguous, broadcast-scalar or strided inputs).
-//! * [`reference`]: the scalar interpreter that defines the semantics (and the fallback).
+//! * [`reference`](mod@reference): the scalar interpreter that defines the semantics (and the fallback).
 //! * `codegen`: the kernel `fn(inputs, outputs, start, end)` as Cranelift IR, an f32x4 loop
 //!   and a one-element tail (the x64 backend rejects wider vectors).
 //! * `math`: vectorised exp, log, tanh, erf, sin, cos, pow and the activations built on
