@@ -10,11 +10,13 @@
 //! * Threads: rayon, the global pool or one of the backend's own.
 //!
 //! Eager mode ([`hyv_runtime::Backend::execute`]) and compiled graphs ([`CpuExecutable`])
-//! share the kernels. Fused elementwise kernels (Cranelift) and a memory arena are future
-//! work.
+//! share the kernels. [`jit`] compiles elementwise expression programs to f32x4 native code
+//! with Cranelift, for fused groups (not yet wired into the executor); a memory arena is
+//! future work.
 
 mod backend;
 mod executable;
+pub mod jit;
 mod kernels;
 mod tensor;
 

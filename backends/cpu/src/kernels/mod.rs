@@ -3,7 +3,7 @@
 mod attention;
 mod conv;
 mod elementwise;
-mod fmath;
+pub(crate) mod fmath;
 mod gather;
 mod matmul;
 mod movement;
