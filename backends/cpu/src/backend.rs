@@ -63,12 +63,12 @@ pub(crate) fn backend_error(message: String) -> Error {
 }
 
 /// Wraps storage as a CPU device tensor of type `ty`.
-fn wrap(ty: TensorType, data: Arc<TensorData>) -> DeviceTensor {
+pub(crate) fn wrap(ty: TensorType, data: Arc<TensorData>) -> DeviceTensor {
     DeviceTensor::new(ty, Arc::new(CpuBuffer(data)))
 }
 
 /// The kernel operand behind a device tensor, or a message when another backend made it.
-fn arg_of(t: &DeviceTensor) -> std::result::Result<Arg<'_>, String> {
+pub(crate) fn arg_of(t: &DeviceTensor) -> std::result::Result<Arg<'_>, String> {
     let buffer = t
         .buffer::<CpuBuffer>()
         .ok_or_else(|| format!("tensor {} was not created by the CPU backend", t.ty()))?;
@@ -113,6 +113,11 @@ impl Backend for CpuBackend {
 
     fn claims_composite(&self, op: &Op) -> bool {
         op.is_composite()
+    }
+
+    /// Fusion groups run as fused kernels (see [`CpuExecutable`]).
+    fn fuses(&self) -> bool {
+        true
     }
 
     fn compile(&self, graph: &Graph, options: &CompileOptions) -> Result<Box<dyn Executable>> {

@@ -10,11 +10,13 @@
 //! * Threads: rayon, the global pool or one of the backend's own.
 //!
 //! Eager mode ([`hyv_runtime::Backend::execute`]) and compiled graphs ([`CpuExecutable`])
-//! share the kernels. Fused elementwise kernels (Cranelift) and a memory arena are future
-//! work.
+//! share the kernels. In graph mode the fusion pass runs first and every fusion group
+//! becomes one fused kernel (an interpreted expression program over chunks; module
+//! `fused`). A Cranelift JIT of those programs and a memory arena are future work.
 
 mod backend;
 mod executable;
+mod fused;
 mod kernels;
 mod tensor;
 

@@ -2,8 +2,8 @@
 
 mod attention;
 mod conv;
-mod elementwise;
-mod fmath;
+pub(crate) mod elementwise;
+pub(crate) mod fmath;
 mod gather;
 mod matmul;
 mod movement;
