@@ -498,5 +498,21 @@ fn dump_of_the_cpu_pipeline_shows_fusion_groups_in_transformer_blocks() {
     );
     let graph = hyv_ir::text::parse(&text).expect("dump parses");
     assert!(graph.groups().count() > 10);
+    // `--dump-graphs` writes the fusion stage after decomposition for the CPU backend.
+    let dir = tempfile::tempdir().unwrap();
+    let dumps = dir.path().to_str().unwrap();
+    let o = hyv(&[
+        "run",
+        "--example",
+        "mlp",
+        "--backend",
+        "cpu",
+        "--dump-graphs",
+        dumps,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for stage in ["01_canonical", "02_decomposed", "03_fused"] {
+        assert!(dir.path().join(format!("{stage}.hyv")).exists(), "{stage}");
+    }
     assert!(hyv_ir::text::print(&graph).trim_end() == text.trim_end());
 }

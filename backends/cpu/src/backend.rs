@@ -11,7 +11,8 @@ use std::sync::Arc;
 /// (gemm contractions, im2col convolutions, a tiled online-softmax attention, parallel
 /// loops for the rest). Every composite op is claimed: linear, softmax, the norms, GELU,
 /// SiLU, attention, rotary embedding and nearest upsampling all have kernels of their own,
-/// which read their operands once instead of materialising a decomposition.
+/// which read their operands once instead of materialising a decomposition. Graph mode
+/// runs the fusion pass ([`Backend::fuses`]) and each fusion group as one fused kernel.
 ///
 /// Threads come from rayon's global pool, or from a pool of the backend's own
 /// ([`CpuBackend::with_threads`]).

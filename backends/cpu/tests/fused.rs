@@ -257,3 +257,22 @@ fn contractions_cut_groups() {
     g.set_outputs(vec![n]);
     assert_eq!(check(&g, 7), (3, 2));
 }
+
+#[test]
+fn the_planned_peak_leaves_out_fused_intermediates() {
+    let mut g = Graph::new("fan");
+    let x = input(&mut g, "x", DType::F32, &[1000]);
+    let e = un(&mut g, UnaryOp::Exp, x);
+    let t = un(&mut g, UnaryOp::Tanh, x);
+    let y = bin(&mut g, BinaryOp::Mul, e, t);
+    g.set_outputs(vec![y]);
+    let cpu: Arc<dyn Backend> = Arc::new(CpuBackend::new());
+    // Node by node, x, exp(x) and tanh(x) are live at once; fused, only x and y.
+    let unfused = cpu.compile(&g, &Default::default()).unwrap();
+    assert_eq!(unfused.planned_peak_bytes(), Some(12_000));
+    assert_eq!(unfused.kernel_launches(), Some(3));
+    let fused = compile(&g, &cpu, &PipelineOptions::default()).unwrap();
+    assert_eq!(fused.executable.planned_peak_bytes(), Some(8_000));
+    assert_eq!(fused.executable.kernel_launches(), Some(1));
+    assert_eq!(check(&g, 8), (1, 1));
+}
