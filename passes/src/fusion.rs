@@ -40,19 +40,22 @@ impl Pass for Fuse {
     }
 
     fn run(&self, graph: Graph) -> Result<(Graph, PassReport), IrError> {
-        let plan = plan(&graph);
-        let fused = plan.iter().filter(|(_, members)| members.len() > 1);
-        let mut rw = Rewriter::new(&graph);
-        let mut root_of: Vec<Option<usize>> = vec![None; graph.len()];
-        for (g, (_, members)) in fused.clone().enumerate() {
+        let groups: Vec<(NodeId, Vec<NodeId>)> = plan(&graph)
+            .into_iter()
+            .filter(|(_, members)| members.len() > 1)
+            .collect();
+        let mut group_of: Vec<Option<usize>> = vec![None; graph.len()];
+        for (g, (_, members)) in groups.iter().enumerate() {
             for m in members {
-                root_of[m.0] = Some(g);
+                group_of[m.0] = Some(g);
             }
         }
-        let groups: Vec<&(NodeId, Vec<NodeId>)> = fused.collect();
+        // Copy every node in order, except that a group's members are copied together
+        // when its root is reached.
+        let mut rw = Rewriter::new(&graph);
         let mut new_group: Vec<(NodeId, u32)> = Vec::new();
         for id in graph.ids() {
-            match root_of[id.0] {
+            match group_of[id.0] {
                 None => {
                     rw.copy(id)?;
                 }
