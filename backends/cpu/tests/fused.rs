@@ -276,3 +276,33 @@ fn the_planned_peak_leaves_out_fused_intermediates() {
     assert_eq!(fused.executable.kernel_launches(), Some(1));
     assert_eq!(check(&g, 8), (1, 1));
 }
+
+#[test]
+fn groups_the_kernels_cannot_express_run_node_by_node() {
+    // Integer values, and a group whose first member is also used outside it.
+    let text = "graph @hand {
+  %0 = input \"i\" : i32[4]
+  %1 = input \"x\" : f32[4]
+  %2 = add(%0, %0) {group=0} : i32[4]
+  %3 = mul(%2, %0) {group=0} : i32[4]
+  %4 = exp(%1) {group=1} : f32[4]
+  %5 = neg(%4) {group=1} : f32[4]
+  return %3, %5, %4
+}
+";
+    let g = hyv_ir::text::parse(text).unwrap();
+    let cpu = CpuBackend::new();
+    let exe = cpu.compile(&g, &Default::default()).unwrap();
+    assert_eq!(exe.kernel_launches(), Some(4));
+    let i = cpu
+        .upload(&HostTensor::new(vec![4], hyv_ir::TensorData::I32(vec![1, -2, 3, 4])).unwrap())
+        .unwrap();
+    let x = cpu
+        .upload(&HostTensor::from_f32([4], vec![0.5, -1.0, 2.0, 0.0]).unwrap())
+        .unwrap();
+    let out = exe.run(&[i, x], &ParamMap::new()).unwrap();
+    let ints = cpu.download(&out[0]).unwrap().to_f64_vec();
+    assert_eq!(ints, [2.0, 8.0, 18.0, 32.0]);
+    let neg = cpu.download(&out[1]).unwrap().to_f32_vec();
+    assert_eq!(neg[3], -1.0);
+}
