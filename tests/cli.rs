@@ -469,3 +469,46 @@ fn forward_in_half_precision_stays_close_to_the_f32_reference() {
         }
     }
 }
+
+/// The optimised stage of a transformer dumped for the CPU shows its fusion groups inside
+/// the blocks, and parses back with them.
+#[test]
+fn dump_of_the_cpu_pipeline_shows_fusion_groups_in_transformer_blocks() {
+    let o = hyv(&[
+        "dump",
+        "--model",
+        "tiny",
+        "--stage",
+        "optimized",
+        "--backend",
+        "cpu",
+        "--format",
+        "text",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.lines()
+            .any(|l| l.contains("group=") && l.contains("# transformer_blocks.0")),
+        "{text}"
+    );
+    let graph = hyv_ir::text::parse(&text).expect("dump parses");
+    assert!(graph.groups().count() > 10);
+    // `--dump-graphs` writes the fusion stage after decomposition for the CPU backend.
+    let dir = tempfile::tempdir().unwrap();
+    let dumps = dir.path().to_str().unwrap();
+    let o = hyv(&[
+        "run",
+        "--example",
+        "mlp",
+        "--backend",
+        "cpu",
+        "--dump-graphs",
+        dumps,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for stage in ["01_canonical", "02_decomposed", "03_fused"] {
+        assert!(dir.path().join(format!("{stage}.hyv")).exists(), "{stage}");
+    }
+    assert!(hyv_ir::text::print(&graph).trim_end() == text.trim_end());
+}

@@ -214,3 +214,34 @@ fn bad_names_are_clear_errors_listing_the_valid_ones() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("--block"));
 }
+
+/// Fusion: the CPU runs the tiny DiT double-stream block in fewer launches than it has ops,
+/// and fewer than the reference backend, which runs the same optimised graph node by node.
+#[test]
+fn fusion_makes_cpu_graph_launches_fewer_than_ops() {
+    let o = hyv(&[
+        "bench",
+        "--model",
+        "tiny",
+        "--block",
+        "double",
+        "--backend",
+        "reference,cpu",
+        "--mode",
+        "graph",
+        "--iters",
+        "1",
+        "--warmup",
+        "0",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+    let rows = table_rows(&stdout);
+    let launches = |backend: &str| -> usize {
+        let r = rows.iter().find(|r| r[0] == backend).expect("row present");
+        r[5].parse().unwrap()
+    };
+    let ops: usize = rows[0][4].parse().unwrap();
+    assert!(launches("cpu") < launches("reference"), "{stdout}");
+    assert!(launches("cpu") < ops, "{stdout}");
+}

@@ -1,8 +1,17 @@
 //! The graph: a topologically ordered SSA list of nodes with named inputs, parameters and
 //! ordered outputs.
+//!
+//! **Fusion groups.** A graph may carry a fusion plan: a group number per node, set by the
+//! fusion pass (`hyv_passes::Fuse`) for backends that ask for it. Nodes with the same
+//! number form one kernel; the pass puts each group's members next to each other, the last
+//! member being the group's only value used outside it (its *root*). Groups are
+//! annotations only: ops and their semantics do not change, and a backend that ignores them
+//! runs the graph correctly node by node. The text dump writes the number as a `group=N`
+//! attribute, RON as a `groups` map. Rewriting a graph (any pass) drops the plan.
 
 use crate::{infer, IrError, Op, TensorType};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// Index of a node in its graph. Printed as `%N`.
@@ -39,6 +48,9 @@ pub struct Graph {
     pub name: String,
     nodes: Vec<Node>,
     outputs: Vec<NodeId>,
+    /// Fusion group of each grouped node (see the module docs).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    groups: BTreeMap<NodeId, u32>,
 }
 
 impl Graph {
@@ -48,6 +60,7 @@ impl Graph {
             name: name.into(),
             nodes: Vec::new(),
             outputs: Vec::new(),
+            groups: BTreeMap::new(),
         }
     }
 
@@ -160,6 +173,24 @@ impl Graph {
         self.ids()
             .filter(|&i| matches!(self.node(i).op, Op::Parameter { .. }))
             .collect()
+    }
+
+    /// The fusion group of node `id`, if it has one.
+    pub fn group(&self, id: NodeId) -> Option<u32> {
+        self.groups.get(&id).copied()
+    }
+
+    /// Puts node `id` in fusion group `group`, or out of any group with `None`.
+    pub fn set_group(&mut self, id: NodeId, group: Option<u32>) {
+        match group {
+            Some(g) => self.groups.insert(id, g),
+            None => self.groups.remove(&id),
+        };
+    }
+
+    /// Every grouped node with its group, by node id.
+    pub fn groups(&self) -> impl Iterator<Item = (NodeId, u32)> + '_ {
+        self.groups.iter().map(|(&id, &g)| (id, g))
     }
 
     /// How many nodes use each node as an operand (outputs count as one use each).

@@ -29,7 +29,7 @@ pub use dtype::DType;
 pub use error::IrError;
 pub use graph::{Graph, Node, NodeId};
 pub use host_tensor::{HostTensor, TensorData};
-pub use liveness::peak_activation_bytes;
+pub use liveness::{peak_activation_bytes, peak_scheduled_bytes};
 pub use op::{BinaryOp, CmpOp, CommGroup, Op, PadMode, ReduceOp, UnaryOp, F64};
 pub use shape::{Shape, TensorType};
 pub use stats::{flops, GraphStats};

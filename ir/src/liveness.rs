@@ -6,34 +6,48 @@
 //! liveness-based arena would plan it without fragmentation. Composite ops count only their
 //! output: a backend that lowers attention to a flash kernel needs no more.
 
-use crate::{Graph, Op};
+use crate::{Graph, NodeId, Op};
 
 /// The largest total size, in bytes, of the values live at once while `graph` runs in
 /// node order (inputs, constants and intermediates; parameters excluded).
 pub fn peak_activation_bytes(graph: &Graph) -> u64 {
-    let n = graph.len();
-    let mut last_use: Vec<Option<usize>> = vec![None; n];
-    for (i, node) in graph.nodes().iter().enumerate() {
-        for operand in &node.inputs {
+    let steps: Vec<(NodeId, &[NodeId])> = graph
+        .ids()
+        .map(|id| (id, graph.node(id).inputs.as_slice()))
+        .collect();
+    peak_scheduled_bytes(graph, &steps)
+}
+
+/// [`peak_activation_bytes`] of a schedule of kernels over `graph`: each step is the node
+/// whose value it produces and the values it reads, in run order. A fused kernel is one step
+/// (its root and the group's outside operands), so its intermediates never count.
+pub fn peak_scheduled_bytes(graph: &Graph, steps: &[(NodeId, &[NodeId])]) -> u64 {
+    let mut last_use: Vec<Option<usize>> = vec![None; graph.len()];
+    for (i, (_, operands)) in steps.iter().enumerate() {
+        for operand in *operands {
             last_use[operand.0] = Some(i);
         }
     }
     for o in graph.outputs() {
-        last_use[o.0] = Some(n);
+        last_use[o.0] = Some(usize::MAX);
     }
     let mut live: u64 = 0;
     let mut peak: u64 = 0;
-    let mut frees: Vec<Vec<usize>> = vec![Vec::new(); n + 1];
-    for (i, node) in graph.nodes().iter().enumerate() {
-        if matches!(node.op, Op::Parameter { .. }) {
-            continue;
+    let mut frees: Vec<Vec<NodeId>> = vec![Vec::new(); steps.len()];
+    for (i, &(id, _)) in steps.iter().enumerate() {
+        let node = graph.node(id);
+        if !matches!(node.op, Op::Parameter { .. }) {
+            // A value nobody uses is freed right after it is produced.
+            match last_use[id.0] {
+                Some(usize::MAX) => {}
+                Some(step) => frees[step].push(id),
+                None => frees[i].push(id),
+            }
+            live += node.ty.size_in_bytes() as u64;
+            peak = peak.max(live);
         }
-        // A value nobody uses is freed right after it is produced.
-        frees[last_use[i].unwrap_or(i)].push(i);
-        live += node.ty.size_in_bytes() as u64;
-        peak = peak.max(live);
         for &dead in &frees[i] {
-            live -= graph.node(crate::NodeId(dead)).ty.size_in_bytes() as u64;
+            live -= graph.node(dead).ty.size_in_bytes() as u64;
         }
     }
     peak

@@ -21,6 +21,9 @@
 //!   does not start with `"`; otherwise as a quoted string. An empty path has no comment.
 //! * `return %a, %b, ...` then `}`.
 //!
+//! A node in a fusion group (see [`crate::Graph::group`]) has the extra attribute `group=N`,
+//! written last: `%5 = exp(%4) {group=2} : f32[4,8]`.
+//!
 //! Attribute values: integers, `true`/`false`, dtypes (`to=bf16`), lists `[1, 2]`, pairs
 //! `[(1, 1), (0, 2)]` (conv padding), strings (`group="sp"`), `mode=replicate` or
 //! `mode=constant(0.0)` for `pad`. Collectives write their group as `group="NAME",
@@ -70,7 +73,10 @@ pub fn print(graph: &Graph) -> String {
                     let ops: Vec<String> = node.inputs.iter().map(|i| i.to_string()).collect();
                     let _ = write!(line, "({})", ops.join(", "));
                 }
-                let attrs = attributes(&node.op);
+                let mut attrs = attributes(&node.op);
+                if let Some(group) = graph.group(NodeId(i)) {
+                    attrs.push(("group", group.to_string()));
+                }
                 if !attrs.is_empty() {
                     let kv: Vec<String> = attrs.iter().map(|(k, v)| format!("{k}={v}")).collect();
                     let _ = write!(line, " {{{}}}", kv.join(", "));
@@ -147,8 +153,9 @@ pub fn parse(text: &str) -> Result<Graph, IrError> {
                 if returned {
                     return Err(err("node after the `return` line".into()));
                 }
-                let node = parse_node(&mut p, g, comment).map_err(err)?;
-                g.push(node);
+                let (node, group) = parse_node(&mut p, g, comment).map_err(err)?;
+                let id = g.push(node);
+                g.set_group(id, group);
             }
             _ => {
                 return Err(err(format!(
@@ -672,7 +679,11 @@ fn parse_path(comment: Option<&str>) -> Result<String, String> {
     }
 }
 
-fn parse_node(p: &mut Cursor, g: &Graph, comment: Option<&str>) -> Result<Node, String> {
+fn parse_node(
+    p: &mut Cursor,
+    g: &Graph,
+    comment: Option<&str>,
+) -> Result<(Node, Option<u32>), String> {
     let id = match p.next() {
         Some(Tok::Ref(r)) => r,
         _ => return Err("expected a node `%N = ...`".into()),
@@ -732,6 +743,10 @@ fn parse_node(p: &mut Cursor, g: &Graph, comment: Option<&str>) -> Result<Node, 
         map: attrs,
     };
     let op = build_op(&name, source_name, &mut a, &ty)?;
+    let group = match a.map.contains_key("group") {
+        true => Some(u32::try_from(a.usize("group")?).map_err(|e| format!("group: {e}"))?),
+        false => None,
+    };
     a.finish()?;
     if !matches!(op, Op::Input { .. } | Op::Parameter { .. }) {
         let tys: Vec<&TensorType> = inputs.iter().map(|&i| g.ty(i)).collect();
@@ -742,12 +757,15 @@ fn parse_node(p: &mut Cursor, g: &Graph, comment: Option<&str>) -> Result<Node, 
             ));
         }
     }
-    Ok(Node {
-        op,
-        inputs,
-        ty,
-        path,
-    })
+    Ok((
+        Node {
+            op,
+            inputs,
+            ty,
+            path,
+        },
+        group,
+    ))
 }
 
 /// The attributes of one node, consumed one by one while the op is built.

@@ -4,7 +4,8 @@ use crate::{infer, Graph, IrError, Op};
 use std::collections::HashMap;
 
 /// Checks every invariant of `graph`: operands precede users, stored types equal inferred
-/// types, input and parameter names are unique, outputs exist and there is at least one.
+/// types, input and parameter names are unique, outputs exist and there is at least one,
+/// fusion groups name existing non-source nodes.
 pub fn verify(graph: &Graph) -> Result<(), IrError> {
     let err = |node: usize, message: String| IrError::Verify {
         graph: graph.name.clone(),
@@ -51,6 +52,23 @@ pub fn verify(graph: &Graph) -> Result<(), IrError> {
                 idx,
                 format!("{kind} `{name}` is also defined by %{first}"),
             ));
+        }
+    }
+    for (id, group) in graph.groups() {
+        match graph.nodes().get(id.0) {
+            None => {
+                return Err(err(
+                    id.0,
+                    format!("fusion group {group} names a missing node"),
+                ))
+            }
+            Some(n) if n.op.is_source() => {
+                return Err(err(
+                    id.0,
+                    format!("{} cannot be in fusion group {group}", n.op.name()),
+                ))
+            }
+            Some(_) => {}
         }
     }
     if graph.outputs().is_empty() {

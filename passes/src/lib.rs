@@ -7,8 +7,9 @@
 //!
 //! Passes: [`Dce`], [`Cse`], [`Fold`] (constant folding through a caller-supplied
 //! [`ConstEvaluator`]), [`Simplify`] (algebraic identities), [`Decompose`] (composites the
-//! backend does not claim → primitives) and [`Canonicalize`] (simplify, fold, CSE and DCE to
-//! a fixed point; built by [`canonicalize`]).
+//! backend does not claim → primitives), [`Canonicalize`] (simplify, fold, CSE and DCE to
+//! a fixed point; built by [`canonicalize`]) and [`Fuse`] (fusion groups for backends that
+//! run them as single kernels).
 
 #![warn(missing_docs)]
 
@@ -18,6 +19,7 @@ mod dce;
 mod decompose;
 mod error;
 mod fold;
+mod fusion;
 mod manager;
 mod pass;
 mod rewriter;
@@ -29,6 +31,7 @@ pub use dce::Dce;
 pub use decompose::Decompose;
 pub use error::PassError;
 pub use fold::{ConstEvaluator, Fold, DEFAULT_FOLD_LIMIT};
+pub use fusion::Fuse;
 pub use manager::{PassLog, PassManager};
 pub use pass::{Pass, PassReport};
 pub use rewriter::Rewriter;

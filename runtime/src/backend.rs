@@ -93,6 +93,13 @@ pub trait Backend: Send + Sync {
     /// not claim are decomposed into primitives before [`Backend::compile`].
     fn claims_composite(&self, op: &Op) -> bool;
 
+    /// Whether graph mode runs the fusion pass (`hyv_passes::Fuse`) for this backend, so
+    /// that [`Backend::compile`] gets a graph with fusion groups to run as single kernels.
+    /// Backends that run node by node keep the default, `false`.
+    fn fuses(&self) -> bool {
+        false
+    }
+
     /// Compiles an optimised graph.
     fn compile(&self, graph: &Graph, options: &CompileOptions) -> Result<Box<dyn Executable>>;
 }

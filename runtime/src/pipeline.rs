@@ -3,13 +3,14 @@
 //!
 //! Stages (each dumped as a numbered file with `--dump-graphs`): `00_traced` (input),
 //! `01_canonical` (simplify, fold, CSE, DCE to a fixed point), `02_decomposed` (composites
-//! the backend does not claim replaced by primitives, then canonicalised again). Constant
+//! the backend does not claim replaced by primitives, then canonicalised again) and, for a
+//! backend that [`Backend::fuses`], `03_fused` (fusion groups marked). Constant
 //! folding evaluates ops on the compile backend itself, so folded values are exactly what
 //! the backend would have computed at run time.
 
 use crate::{Backend, CompileOptions, Executable, Result};
 use hyv_ir::{Graph, HostTensor, Op, TensorType};
-use hyv_passes::{Canonicalize, ConstEvaluator, Decompose, PassLog, PassManager};
+use hyv_passes::{Canonicalize, ConstEvaluator, Decompose, Fuse, PassLog, PassManager};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -55,6 +56,9 @@ pub fn compile(
                 Box::new(Canonicalize::new(Some(evaluator))),
             ],
         );
+    if backend.fuses() {
+        manager = manager.stage("fused", vec![Box::new(Fuse)]);
+    }
     if let Some(dir) = &options.dump_dir {
         manager = manager.dump_to(dir);
     }

@@ -11,7 +11,8 @@ use std::sync::Arc;
 /// (gemm contractions, im2col convolutions, a tiled online-softmax attention, parallel
 /// loops for the rest). Every composite op is claimed: linear, softmax, the norms, GELU,
 /// SiLU, attention, rotary embedding and nearest upsampling all have kernels of their own,
-/// which read their operands once instead of materialising a decomposition.
+/// which read their operands once instead of materialising a decomposition. Graph mode
+/// runs the fusion pass ([`Backend::fuses`]) and each fusion group as one fused kernel.
 ///
 /// Threads come from rayon's global pool, or from a pool of the backend's own
 /// ([`CpuBackend::with_threads`]).
@@ -63,12 +64,12 @@ pub(crate) fn backend_error(message: String) -> Error {
 }
 
 /// Wraps storage as a CPU device tensor of type `ty`.
-fn wrap(ty: TensorType, data: Arc<TensorData>) -> DeviceTensor {
+pub(crate) fn wrap(ty: TensorType, data: Arc<TensorData>) -> DeviceTensor {
     DeviceTensor::new(ty, Arc::new(CpuBuffer(data)))
 }
 
 /// The kernel operand behind a device tensor, or a message when another backend made it.
-fn arg_of(t: &DeviceTensor) -> std::result::Result<Arg<'_>, String> {
+pub(crate) fn arg_of(t: &DeviceTensor) -> std::result::Result<Arg<'_>, String> {
     let buffer = t
         .buffer::<CpuBuffer>()
         .ok_or_else(|| format!("tensor {} was not created by the CPU backend", t.ty()))?;
@@ -113,6 +114,11 @@ impl Backend for CpuBackend {
 
     fn claims_composite(&self, op: &Op) -> bool {
         op.is_composite()
+    }
+
+    /// Fusion groups run as fused kernels (see [`CpuExecutable`]).
+    fn fuses(&self) -> bool {
+        true
     }
 
     fn compile(&self, graph: &Graph, options: &CompileOptions) -> Result<Box<dyn Executable>> {

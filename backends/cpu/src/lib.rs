@@ -10,12 +10,14 @@
 //! * Threads: rayon, the global pool or one of the backend's own.
 //!
 //! Eager mode ([`hyv_runtime::Backend::execute`]) and compiled graphs ([`CpuExecutable`])
-//! share the kernels. [`jit`] compiles elementwise expression programs to f32x4 native code
-//! with Cranelift, for fused groups (not yet wired into the executor); a memory arena is
-//! future work.
+//! share the kernels. In graph mode the fusion pass runs first and every fusion group
+//! becomes one fused kernel (an interpreted expression program over chunks; module
+//! `fused`). [`jit`] compiles elementwise expression programs to f32x4 native code with
+//! Cranelift (not yet wired into the fused executor); a memory arena is future work.
 
 mod backend;
 mod executable;
+mod fused;
 pub mod jit;
 mod kernels;
 mod tensor;

@@ -61,24 +61,44 @@ macro_rules! impl_int {
 }
 impl_int!(i32, i64);
 
+/// The f32 function of float unary op `u` (`None` for `not`, which is bool only). Fused
+/// kernels use the same functions, so they round exactly like these kernels.
+pub fn unary_f32(u: UnaryOp) -> Option<fn(f32) -> f32> {
+    Some(match u {
+        UnaryOp::Neg => |x| -x,
+        UnaryOp::Abs => f32::abs,
+        UnaryOp::Exp => f32::exp,
+        UnaryOp::Log => f32::ln,
+        UnaryOp::Sqrt => f32::sqrt,
+        UnaryOp::Rsqrt => |x| 1.0 / x.sqrt(),
+        UnaryOp::Recip => |x| 1.0 / x,
+        UnaryOp::Tanh => f32::tanh,
+        UnaryOp::Erf => erf,
+        UnaryOp::Sin => f32::sin,
+        UnaryOp::Cos => f32::cos,
+        UnaryOp::Floor => f32::floor,
+        UnaryOp::Not => return None,
+    })
+}
+
+/// The f32 function of float binary op `b` (`None` for `and`/`or`, which are bool only).
+pub fn binary_f32(b: BinaryOp) -> Option<fn(f32, f32) -> f32> {
+    Some(match b {
+        BinaryOp::Add => |a, b| a + b,
+        BinaryOp::Sub => |a, b| a - b,
+        BinaryOp::Mul => |a, b| a * b,
+        BinaryOp::Div => |a, b| a / b,
+        BinaryOp::Max => max_nan,
+        BinaryOp::Min => min_nan,
+        BinaryOp::Pow => f32::powf,
+        BinaryOp::And | BinaryOp::Or => return None,
+    })
+}
+
 fn unary(u: UnaryOp, x: &Arg) -> Result<TensorData, String> {
     let dtype = x.ty.dtype;
     if dtype.is_float() {
-        let f: fn(f32) -> f32 = match u {
-            UnaryOp::Neg => |x| -x,
-            UnaryOp::Abs => f32::abs,
-            UnaryOp::Exp => f32::exp,
-            UnaryOp::Log => f32::ln,
-            UnaryOp::Sqrt => f32::sqrt,
-            UnaryOp::Rsqrt => |x| 1.0 / x.sqrt(),
-            UnaryOp::Recip => |x| 1.0 / x,
-            UnaryOp::Tanh => f32::tanh,
-            UnaryOp::Erf => erf,
-            UnaryOp::Sin => f32::sin,
-            UnaryOp::Cos => f32::cos,
-            UnaryOp::Floor => f32::floor,
-            UnaryOp::Not => return Err(format!("operand {} must be bool", x.ty)),
-        };
+        let f = unary_f32(u).ok_or_else(|| format!("operand {} must be bool", x.ty))?;
         return float_map(x, f);
     }
     fn int<T: Int>(u: UnaryOp, x: &Arg) -> Result<TensorData, String> {
@@ -104,16 +124,7 @@ fn unary(u: UnaryOp, x: &Arg) -> Result<TensorData, String> {
 fn binary(b: BinaryOp, x: &Arg, y: &Arg) -> Result<TensorData, String> {
     let dtype = x.ty.dtype;
     if dtype.is_float() {
-        let f: fn(f32, f32) -> f32 = match b {
-            BinaryOp::Add => |a, b| a + b,
-            BinaryOp::Sub => |a, b| a - b,
-            BinaryOp::Mul => |a, b| a * b,
-            BinaryOp::Div => |a, b| a / b,
-            BinaryOp::Max => max_nan,
-            BinaryOp::Min => min_nan,
-            BinaryOp::Pow => f32::powf,
-            BinaryOp::And | BinaryOp::Or => return Err(format!("operands {} must be bool", x.ty)),
-        };
+        let f = binary_f32(b).ok_or_else(|| format!("operands {} must be bool", x.ty))?;
         return float_zip([&**x.data, &**y.data], dtype, |[p, q], o| {
             for ((o, &a), &b) in o.iter_mut().zip(p).zip(q) {
                 *o = f(a, b);

@@ -2,7 +2,7 @@
 
 mod attention;
 mod conv;
-mod elementwise;
+pub(crate) mod elementwise;
 pub(crate) mod fmath;
 mod gather;
 mod matmul;
