@@ -167,6 +167,76 @@ fn tokenizers_match_transformers() {
     }
 }
 
+/// A slow-`CLIPTokenizer` folder (`tokenizer_2_slow/`: vocab.json, merges.txt,
+/// special_tokens_map.json, tokenizer_config.json, no tokenizer.json) gives transformers'
+/// `CLIPTokenizer.from_pretrained` ids and masks (`clip_vocab_cases.json`, from
+/// tools/golden/make_clip_vocab_fixture.py), and the same as `tokenizer_2/tokenizer.json` on
+/// the shared prompts.
+#[test]
+fn clip_vocab_folder_matches_transformers() {
+    let f = Fixture::load();
+    let slow_dir = f.dir.join("tokenizer_2_slow");
+    assert!(!slow_dir.join("tokenizer.json").exists());
+    let cases: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(f.dir.join("clip_vocab_cases.json")).unwrap(),
+    )
+    .unwrap();
+    let strings = |key: &str| -> Vec<String> {
+        cases[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap().to_string())
+            .collect()
+    };
+    let rows = |key: &str| -> Vec<i64> {
+        cases[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|row| row.as_array().unwrap().iter().map(|x| x.as_i64().unwrap()))
+            .collect()
+    };
+    let prompts = strings("prompts");
+    let max_length = cases["max_length"].as_u64().unwrap() as usize;
+    let shared = cases["num_shared_prompts"].as_u64().unwrap() as usize;
+    assert_eq!(max_length, f.usize("clip_max_length"));
+    assert_eq!(prompts[..shared], f.prompts()[..], "shared prompts");
+
+    let slow = TextTokenizer::from_dir(&slow_dir).unwrap();
+    let (ids, mask) = slow.encode(&prompts, max_length).unwrap();
+    assert_eq!(i64s(&ids).len(), prompts.len() * max_length);
+    let (want_ids, want_mask) = (rows("input_ids"), rows("attention_mask"));
+    for (i, prompt) in prompts.iter().enumerate() {
+        let row = i * max_length..(i + 1) * max_length;
+        assert_eq!(
+            i64s(&ids)[row.clone()],
+            want_ids[row.clone()],
+            "ids of {prompt:?}"
+        );
+        assert_eq!(
+            i64s(&mask)[row.clone()],
+            want_mask[row],
+            "mask of {prompt:?}"
+        );
+    }
+
+    let fast = TextTokenizer::from_dir(&f.dir.join("tokenizer_2")).unwrap();
+    let (fast_ids, fast_mask) = fast.encode(&prompts[..shared], max_length).unwrap();
+    let n = shared * max_length;
+    assert_eq!(
+        i64s(&fast_ids),
+        &i64s(&ids)[..n],
+        "tokenizer.json vs vocab ids"
+    );
+    assert_eq!(
+        i64s(&fast_mask),
+        &i64s(&mask)[..n],
+        "tokenizer.json vs vocab mask"
+    );
+    assert_eq!(i64s(&fast_ids), i64s(f.case("clip_ids")));
+}
+
 #[test]
 fn llama_matches_transformers() {
     let f = Fixture::load();

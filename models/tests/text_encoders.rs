@@ -80,6 +80,54 @@ fn missing_folders_and_tokenizer_files_are_named() {
     assert!(err.contains(&nowhere.display().to_string()), "{err}");
 }
 
+/// A slow-`CLIPTokenizer` `tokenizer_2/` (vocab.json + merges.txt, no tokenizer.json) loads
+/// (parity with transformers is in tests/text_encoder_parity.rs); without one of its files, or
+/// with another `tokenizer_class`, the error names what is missing.
+#[test]
+fn clip_vocab_folder_loads_and_missing_files_are_named() {
+    let tmp = fixture_copy();
+    let tok2 = tmp.path().join("tokenizer_2");
+    std::fs::remove_dir_all(&tok2).unwrap();
+    std::fs::create_dir(&tok2).unwrap();
+    for entry in std::fs::read_dir(fixture_dir().join("tokenizer_2_slow")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), tok2.join(entry.file_name())).unwrap();
+    }
+    assert!(!tok2.join("tokenizer.json").exists());
+    PromptEncoder::load(tmp.path(), runner, options()).unwrap();
+    let tok = TextTokenizer::from_dir(&tok2).unwrap();
+    let (ids, mask) = tok.encode(&["Dance  MONKEY".to_string()], 6).unwrap();
+    let fast = TextTokenizer::from_dir(&fixture_dir().join("tokenizer_2")).unwrap();
+    let (want_ids, want_mask) = fast.encode(&["dance monkey".to_string()], 6).unwrap();
+    let i64s = |t: &HostTensor| match t.data() {
+        TensorData::I64(v) => v.clone(),
+        _ => panic!("expected i64"),
+    };
+    assert_eq!(i64s(&ids), i64s(&want_ids));
+    assert_eq!(i64s(&mask), i64s(&want_mask));
+
+    let config = std::fs::read_to_string(tok2.join("tokenizer_config.json")).unwrap();
+    std::fs::write(
+        tok2.join("tokenizer_config.json"),
+        config.replace("\"CLIPTokenizer\"", "\"BertTokenizer\""),
+    )
+    .unwrap();
+    let err = err_text(TextTokenizer::from_dir(&tok2));
+    assert!(err.contains("tokenizer.json"), "{err}");
+    assert!(err.contains("tokenizer_class"), "{err}");
+    assert!(err.contains("BertTokenizer"), "{err}");
+
+    std::fs::write(tok2.join("tokenizer_config.json"), config).unwrap();
+    std::fs::remove_file(tok2.join("merges.txt")).unwrap();
+    let err = err_text(TextTokenizer::from_dir(&tok2));
+    assert!(
+        err.contains(&tok2.join("tokenizer.json").display().to_string()),
+        "{err}"
+    );
+    assert!(err.contains("merges.txt"), "{err}");
+    assert!(!err.contains("vocab.json,"), "{err}");
+}
+
 #[test]
 fn missing_config_and_pad_token_are_named() {
     let tmp = fixture_copy();

@@ -15,6 +15,9 @@ Writes tests/fixtures/text_encoders/tiny/:
     clip_ids, clip_mask                   i64 [B, 77]
     clip_last_hidden_state, clip_pooler_output               no attention mask (diffusers)
     clip_masked_last_hidden_state, clip_masked_pooler_output with the attention mask (official)
+  tokenizer_2_slow/, clip_vocab_cases.json   tokenizer_2 as a slow-CLIPTokenizer folder (no
+                        tokenizer.json) and transformers' ids/masks for it
+                        (make_clip_vocab_fixture.py)
 
 crop_start is the number of tokens of the template's prefix (BOS + everything before `{}`) with
 this tokenizer (95 with the real Llama-3 tokenizer). Sanity checks (exits non-zero on failure):
@@ -154,6 +157,10 @@ def generate(out: Path):
         "shapes": {k: list(v.shape) for k, v in sorted(tensors.items())},
     }
     (out / "cases.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
+
+    import make_clip_vocab_fixture  # imports this module: import here, not at the top
+
+    make_clip_vocab_fixture.generate(out, out)
     return meta
 
 

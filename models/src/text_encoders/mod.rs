@@ -14,6 +14,7 @@
 
 mod activation;
 mod clip;
+mod clip_vocab;
 mod config;
 mod json;
 mod llama;
@@ -24,6 +25,10 @@ mod weights;
 
 pub use activation::{Activation, ACTIVATION_NAMES};
 pub use clip::{ClipTextEncoder, CLIP_INPUT_NAMES, CLIP_OUTPUT_NAMES};
+pub use clip_vocab::{
+    build_clip_tokenizer, clip_vocab_missing, CLIP_SPLIT_PATTERN, CLIP_TOKENIZER_CLASSES,
+    CLIP_VOCAB_FILES,
+};
 pub use config::{ClipTextConfig, LlamaConfig, RopeScaling};
 pub use llama::{LlamaOptions, LlamaTextEncoder, LLAMA_INPUT_NAMES};
 pub use prompt::{PromptEmbeds, PromptEncoder, PromptEncoderOptions};

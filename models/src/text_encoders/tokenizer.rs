@@ -1,8 +1,11 @@
 //! Tokenisation as transformers' fast tokenizers do it with `padding="max_length"`,
 //! `truncation=True` and right padding: the `tokenizers` crate on a model folder's
-//! `tokenizer.json`, the pad token from `tokenizer_config.json` (or
-//! `special_tokens_map.json`); and HunyuanVideo's prompt template.
+//! `tokenizer.json` (or, for a slow CLIP tokenizer folder without one, the fast tokenizer
+//! transformers builds from `vocab.json` + `merges.txt`: see `clip_vocab.rs`), the pad token
+//! from `tokenizer_config.json` (or `special_tokens_map.json`); and HunyuanVideo's prompt
+//! template.
 
+use super::clip_vocab::{build_clip_tokenizer, clip_vocab_missing};
 use hyv_frontend::{Error, HostTensor, Result, TensorData};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -92,9 +95,12 @@ fn pad_token_in(path: &Path) -> Result<Option<String>> {
 }
 
 impl TextTokenizer {
-    /// Loads `dir/tokenizer.json`, with the pad token named by `dir/tokenizer_config.json`
-    /// or `dir/special_tokens_map.json`. Errors name the missing folder or file, or say
-    /// that no pad token is defined (transformers cannot pad to `max_length` without one).
+    /// Loads `dir/tokenizer.json` (or, without it, a slow CLIP tokenizer's `vocab.json` +
+    /// `merges.txt` when `tokenizer_config.json` names `CLIPTokenizer`, built as transformers
+    /// does: [`build_clip_tokenizer`]), with the pad token named by
+    /// `dir/tokenizer_config.json` or `dir/special_tokens_map.json`. Errors name the missing
+    /// folder or files, or say that no pad token is defined (transformers cannot pad to
+    /// `max_length` without one).
     pub fn from_dir(dir: &Path) -> Result<Self> {
         if !dir.is_dir() {
             return Err(Error::Usage(format!(
@@ -103,14 +109,23 @@ impl TextTokenizer {
             )));
         }
         let file = dir.join("tokenizer.json");
-        if !file.is_file() {
-            return Err(Error::Usage(format!(
-                "{}: missing tokenizer file (expected a Hugging Face fast tokenizer `tokenizer.json`)",
-                file.display()
-            )));
-        }
-        let tokenizer = Tokenizer::from_file(&file)
-            .map_err(|e| Error::Usage(format!("{}: cannot load tokenizer: {e}", file.display())))?;
+        let tokenizer = if file.is_file() {
+            Tokenizer::from_file(&file).map_err(|e| {
+                Error::Usage(format!("{}: cannot load tokenizer: {e}", file.display()))
+            })?
+        } else {
+            let missing = clip_vocab_missing(dir)?;
+            if !missing.is_empty() {
+                return Err(Error::Usage(format!(
+                    "{}: missing tokenizer file (expected a Hugging Face fast tokenizer \
+                     `tokenizer.json`, or a slow CLIP tokenizer's vocab.json + merges.txt + \
+                     tokenizer_config.json naming CLIPTokenizer; this folder lacks {})",
+                    file.display(),
+                    missing.join(", ")
+                )));
+            }
+            build_clip_tokenizer(dir)?
+        };
         let mut pad_token = None;
         for name in ["tokenizer_config.json", "special_tokens_map.json"] {
             if pad_token.is_none() {
@@ -126,7 +141,7 @@ impl TextTokenizer {
         let pad_id = tokenizer.token_to_id(&pad_token).ok_or_else(|| {
             Error::Usage(format!(
                 "{}: pad token {pad_token:?} is not in the vocabulary",
-                file.display()
+                dir.display()
             ))
         })?;
         Ok(TextTokenizer {
