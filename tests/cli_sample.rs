@@ -274,3 +274,35 @@ fn cached_embeddings_reproduce_direct_encoding_under_true_cfg() {
         "latents differ between cached and direct embeddings"
     );
 }
+
+/// A model folder whose `tokenizer_2/` is a slow CLIP tokenizer save (vocab.json +
+/// merges.txt, no tokenizer.json), as diffusers downloads often are, samples as is.
+#[test]
+fn a_slow_clip_tokenizer_folder_samples_as_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("model");
+    copy_dir(Path::new(&model_dir()), &copy);
+    std::fs::remove_dir_all(copy.join("tokenizer_2")).unwrap();
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/text_encoders/tiny/tokenizer_2_slow"),
+        &copy.join("tokenizer_2"),
+    );
+    assert!(!copy.join("tokenizer_2/tokenizer.json").exists());
+    let save = dir.path().join("out");
+    let mut args = vec![
+        "sample",
+        "--prompt",
+        "a cat",
+        "--model-dir",
+        copy.to_str().unwrap(),
+        "--seed",
+        "1",
+        "--save-path",
+        save.to_str().unwrap(),
+    ];
+    args.extend(SMALL);
+    let out = hyv(&args);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(ffprobe_frames(&files_with_extension(&save, "mp4")[0]), 9);
+}

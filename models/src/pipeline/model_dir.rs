@@ -23,19 +23,25 @@ impl ModelDir {
                 root.display()
             )));
         }
-        let mut needed = vec![("transformer", "config.json"), ("vae", "config.json")];
+        // Tokenizer folders are only checked to exist here: which files they need
+        // (`tokenizer.json`, or a slow CLIP tokenizer's `vocab.json` + `merges.txt`) is the
+        // tokenizer loader's business, and its errors name what is missing.
+        let mut needed = vec!["transformer/config.json", "vae/config.json"];
         if with_text_encoders {
             needed.extend([
-                ("text_encoder", "config.json"),
-                ("tokenizer", "tokenizer.json"),
-                ("text_encoder_2", "config.json"),
-                ("tokenizer_2", "tokenizer.json"),
+                "text_encoder/config.json",
+                "tokenizer/",
+                "text_encoder_2/config.json",
+                "tokenizer_2/",
             ]);
         }
         let missing: Vec<String> = needed
             .iter()
-            .filter(|(dir, file)| !root.join(dir).join(file).is_file())
-            .map(|(dir, file)| format!("{dir}/{file}"))
+            .filter(|path| match path.strip_suffix('/') {
+                Some(dir) => !root.join(dir).is_dir(),
+                None => !root.join(path).is_file(),
+            })
+            .map(|path| path.to_string())
             .collect();
         if !missing.is_empty() {
             return Err(Error::Usage(format!(
