@@ -426,3 +426,39 @@ fn groups_the_kernels_cannot_express_run_node_by_node() {
     let neg = cpu.download(&out[1]).unwrap().to_f32_vec();
     assert_eq!(neg[3], -1.0);
 }
+
+/// Prints JIT vs interpreter times of the fused group `silu(x)·y + z` over 16M f32
+/// elements in graph mode on 2 threads (never asserts a time: the machine is shared).
+#[test]
+fn speed_report_fused_silu_mul_add() {
+    let n = 16 << 20;
+    let mut g = Graph::new("silu_mul_add");
+    let x = input(&mut g, "x", DType::F32, &[n]);
+    let y = input(&mut g, "y", DType::F32, &[n]);
+    let z = input(&mut g, "z", DType::F32, &[n]);
+    let s = add(&mut g, Op::Silu, &[x]);
+    let m = bin(&mut g, BinaryOp::Mul, s, y);
+    let a = bin(&mut g, BinaryOp::Add, m, z);
+    g.set_outputs(vec![a]);
+    let cpu: Arc<dyn Backend> = Arc::new(CpuBackend::new());
+    let compiled = compile(&decomposed(&g), &cpu, &PipelineOptions::default()).unwrap();
+    let mut r = rng(13);
+    let inputs: Vec<_> = (0..3)
+        .map(|_| cpu.upload(&random(&mut r, DType::F32, &[n])).unwrap())
+        .collect();
+    println!("fused silu(x)*y+z over {n} f32, graph mode, 2 threads, best of 3");
+    for jit in [true, false] {
+        let backend = CpuBackend::with_threads(2).unwrap().with_jit(jit);
+        let exe = CpuExecutable::new(&compiled.graph, backend).unwrap();
+        assert_eq!(exe.jit_groups(), usize::from(jit));
+        let best = (0..3)
+            .map(|_| {
+                let t = std::time::Instant::now();
+                std::hint::black_box(exe.run(&inputs, &ParamMap::new()).unwrap());
+                t.elapsed().as_secs_f64()
+            })
+            .fold(f64::INFINITY, f64::min);
+        let what = if jit { "JIT" } else { "interpreter" };
+        println!("  {what:12} {:8.2} ms", best * 1e3);
+    }
+}
