@@ -16,9 +16,21 @@ use std::sync::Arc;
 ///
 /// Threads come from rayon's global pool, or from a pool of the backend's own
 /// ([`CpuBackend::with_threads`]).
-#[derive(Debug, Clone, Default)]
+///
+/// Fused groups the JIT can express run as Cranelift-compiled kernels, the others on the
+/// fused-program interpreter. The JIT is on unless the environment variable `HYV_CPU_JIT`
+/// is `0` when the backend is created, or [`CpuBackend::with_jit`] turns it off (then every
+/// group is interpreted, bit-identical to the eager kernels).
+#[derive(Debug, Clone)]
 pub struct CpuBackend {
     pool: Option<Arc<rayon::ThreadPool>>,
+    jit: bool,
+}
+
+impl Default for CpuBackend {
+    fn default() -> Self {
+        CpuBackend::new()
+    }
 }
 
 impl CpuBackend {
@@ -27,7 +39,10 @@ impl CpuBackend {
 
     /// A CPU backend on rayon's global thread pool.
     pub fn new() -> Self {
-        CpuBackend { pool: None }
+        CpuBackend {
+            pool: None,
+            jit: jit_from_env(),
+        }
     }
 
     /// A CPU backend with a pool of `threads` worker threads of its own (0: one per core).
@@ -38,7 +53,19 @@ impl CpuBackend {
             .map_err(|e| backend_error(format!("cannot start {threads} threads: {e}")))?;
         Ok(CpuBackend {
             pool: Some(Arc::new(pool)),
+            jit: jit_from_env(),
         })
+    }
+
+    /// This backend with JIT-compiled fused groups on or off (see the type's docs).
+    pub fn with_jit(mut self, on: bool) -> Self {
+        self.jit = on;
+        self
+    }
+
+    /// Whether compiled graphs run the fused groups they can on the JIT.
+    pub fn jit(&self) -> bool {
+        self.jit
     }
 
     /// Number of worker threads the kernels use.
@@ -53,6 +80,11 @@ impl CpuBackend {
             None => f(),
         }
     }
+}
+
+/// The JIT setting from the environment: off when `HYV_CPU_JIT` is `0`.
+fn jit_from_env() -> bool {
+    std::env::var_os("HYV_CPU_JIT").is_none_or(|v| v != "0")
 }
 
 /// A backend error with the CPU backend's name.
@@ -125,7 +157,7 @@ impl Backend for CpuBackend {
         let backend = if options.threads == 0 {
             self.clone()
         } else {
-            CpuBackend::with_threads(options.threads)?
+            CpuBackend::with_threads(options.threads)?.with_jit(self.jit)
         };
         Ok(Box::new(CpuExecutable::new(graph, backend)?))
     }

@@ -2,7 +2,8 @@
 //! the eager kernels for every other node.
 
 use crate::backend::{arg_of, backend_error, wrap};
-use crate::fused::{build, FusedProgram};
+use crate::fused::{build, native, FusedProgram};
+use crate::jit::JitKernel;
 use crate::CpuBackend;
 use hyv_ir::{Graph, NodeId, Op};
 use hyv_runtime::binding::{check_inputs, parameter};
@@ -13,11 +14,13 @@ use hyv_runtime::{Backend, DeviceTensor, Error, Executable, ParamMap, Result};
 enum Step {
     /// A node run with its eager kernel (inputs and parameters are bound, not launched).
     Node(NodeId),
-    /// A fusion group: `program` computes the group's root from `operands`.
+    /// A fusion group: `program` computes the group's root from `operands`, run by its JIT
+    /// `kernel` where there is one, else interpreted.
     Fused {
         root: NodeId,
         operands: Vec<NodeId>,
         program: FusedProgram,
+        kernel: Option<JitKernel>,
     },
 }
 
@@ -34,6 +37,9 @@ impl Step {
 /// A verified graph run in node order: each fusion group (contiguous members, the root
 /// last, as `hyv_passes::Fuse` leaves them) as one fused kernel, every other node with the
 /// same kernel as eager mode. A group the fused kernels cannot express runs node by node.
+/// Fused groups are JIT-compiled when the executable is built, where the backend's JIT is
+/// on and the JIT expresses them, and interpreted otherwise ([`CpuExecutable::jit_groups`],
+/// [`CpuExecutable::interpreted_groups`]).
 /// Each value is dropped right after its last use, so a run holds at most
 /// [`Executable::planned_peak_bytes`] of activations (plus what kernels allocate
 /// internally). Inputs bind by position, parameters by name, both type-checked.
@@ -49,7 +55,7 @@ impl CpuExecutable {
     /// Verifies `graph` and plans its run on `backend`.
     pub fn new(graph: &Graph, backend: CpuBackend) -> Result<Self> {
         hyv_ir::verify(graph)?;
-        let steps = plan(graph);
+        let steps = plan(graph, backend.jit());
         let io: Vec<_> = steps.iter().map(|s| s.io(graph)).collect();
         Ok(CpuExecutable {
             peak: hyv_ir::peak_scheduled_bytes(graph, &io),
@@ -57,6 +63,24 @@ impl CpuExecutable {
             backend,
             steps,
         })
+    }
+
+    /// Fused groups that run as JIT kernels.
+    pub fn jit_groups(&self) -> usize {
+        self.fused_groups(true)
+    }
+
+    /// Fused groups that run on the interpreter (the JIT is off, cannot express the group,
+    /// or failed to compile it).
+    pub fn interpreted_groups(&self) -> usize {
+        self.fused_groups(false)
+    }
+
+    fn fused_groups(&self, jit: bool) -> usize {
+        self.steps
+            .iter()
+            .filter(|s| matches!(s, Step::Fused { kernel, .. } if kernel.is_some() == jit))
+            .count()
     }
 
     fn run_steps(&self, inputs: &[DeviceTensor], params: &ParamMap) -> Result<Vec<DeviceTensor>> {
@@ -86,7 +110,12 @@ impl CpuExecutable {
                 }
                 (Step::Node(_), Op::Parameter { .. }) => parameter(graph, id, params)?.clone(),
                 (Step::Node(_), op) => self.backend.execute(op, &node.ty, &args, &node.path)?,
-                (Step::Fused { program, .. }, _) => {
+                (
+                    Step::Fused {
+                        program, kernel, ..
+                    },
+                    _,
+                ) => {
                     let context = |m: String| {
                         backend_error(format!(
                             "fused group ending in {} at `{}`: {m}",
@@ -99,7 +128,11 @@ impl CpuExecutable {
                         .map(|t| arg_of(t).map(|a| &**a.data))
                         .collect::<std::result::Result<Vec<_>, _>>()
                         .map_err(context)?;
-                    let out = program.run(&data).map_err(context)?;
+                    let out = match kernel {
+                        Some(k) => native::run(k, program, &data),
+                        None => program.run(&data),
+                    }
+                    .map_err(context)?;
                     wrap(node.ty.clone(), std::sync::Arc::new(out))
                 }
             };
@@ -128,9 +161,9 @@ fn missing(graph: &Graph, operand: NodeId, user: NodeId) -> Error {
 }
 
 /// The steps of a run: a fused kernel for every fusion group whose members are contiguous,
-/// used outside only through the last one and expressible as a [`FusedProgram`]; one step
-/// per node otherwise.
-fn plan(graph: &Graph) -> Vec<Step> {
+/// used outside only through the last one and expressible as a [`FusedProgram`] (with its
+/// JIT kernel when `jit` is on and the JIT expresses it); one step per node otherwise.
+fn plan(graph: &Graph, jit: bool) -> Vec<Step> {
     let uses = graph.use_counts();
     let mut steps = Vec::new();
     let mut next = 0;
@@ -148,11 +181,18 @@ fn plan(graph: &Graph) -> Vec<Step> {
         next += members.len();
         let mut operands = Vec::new();
         match fusible(graph, &members, &uses).then(|| build(graph, &members, &mut operands)) {
-            Some(Some(program)) => steps.push(Step::Fused {
-                root: *members.last().expect("a group has members"),
-                operands,
-                program,
-            }),
+            Some(Some(program)) => {
+                let root = *members.last().expect("a group has members");
+                // Named by the root's op only, so identical groups share one cached kernel.
+                let name = format!("fused {}", graph.node(root).op.name());
+                let kernel = jit.then(|| native::compile(&program, &name)).flatten();
+                steps.push(Step::Fused {
+                    root,
+                    operands,
+                    program,
+                    kernel,
+                })
+            }
             _ => steps.extend(members.into_iter().map(Step::Node)),
         }
     }

@@ -11,9 +11,10 @@
 //!
 //! Eager mode ([`hyv_runtime::Backend::execute`]) and compiled graphs ([`CpuExecutable`])
 //! share the kernels. In graph mode the fusion pass runs first and every fusion group
-//! becomes one fused kernel (an interpreted expression program over chunks; module
-//! `fused`). [`jit`] compiles elementwise expression programs to f32x4 native code with
-//! Cranelift (not yet wired into the fused executor); a memory arena is future work.
+//! becomes one fused kernel (module `fused`): compiled to f32x4 native code by the
+//! Cranelift [`jit`] when it can express the group, else an interpreted expression program
+//! over chunks (`HYV_CPU_JIT=0` or [`CpuBackend::with_jit`] interprets every group). A
+//! memory arena is future work.
 
 mod backend;
 mod executable;

@@ -1,17 +1,18 @@
 //! Fused execution: every fusion pattern compiled for the CPU (fusion on) against the
 //! reference backend (rel. L2 ≤ 1e-5 for f32) and against the CPU's own eager kernels
-//! (identical results), with the launches fusion saves.
+//! (identical results interpreted, close with the JIT), with the launches fusion saves and
+//! which groups run on the JIT.
 
 mod common;
 
 use common::{error, random, rng, tolerance};
-use hyv_backend_cpu::CpuBackend;
+use hyv_backend_cpu::{CpuBackend, CpuExecutable};
 use hyv_backend_reference::ReferenceBackend;
 use hyv_ir::{
-    BinaryOp, CmpOp, DType, Graph, HostTensor, Node, NodeId, Op, ReduceOp, Shape, TensorType,
-    UnaryOp, F64,
+    BinaryOp, CmpOp, DType, Graph, HostTensor, Node, NodeId, Op, ReduceOp, Shape, TensorData,
+    TensorType, UnaryOp, F64,
 };
-use hyv_runtime::{compile, run_op_by_op, Backend, ParamMap, PipelineOptions};
+use hyv_runtime::{compile, run_op_by_op, Backend, Executable, ParamMap, PipelineOptions};
 use std::sync::Arc;
 
 fn input(g: &mut Graph, name: &str, dtype: DType, dims: &[usize]) -> NodeId {
@@ -66,7 +67,8 @@ fn decomposed(graph: &Graph) -> Graph {
 
 /// Compiles `graph` for the CPU, runs it on random inputs and checks it against the
 /// reference (within the output dtype's tolerance) and against the CPU's eager kernels run
-/// node by node on the same optimised graph (identical). Returns (launches, fused groups).
+/// node by node on the same optimised graph: identical with the JIT off (every group
+/// interpreted), within [`close_to_eager`] with it on. Returns (launches, fused groups).
 fn check(graph: &Graph, seed: u64) -> (usize, usize) {
     let mut r = rng(seed);
     let host: Vec<HostTensor> = graph
@@ -80,10 +82,6 @@ fn check(graph: &Graph, seed: u64) -> (usize, usize) {
     let cpu: Arc<dyn Backend> = Arc::new(CpuBackend::new());
     let compiled = compile(graph, &cpu, &PipelineOptions::default()).unwrap();
     let up = |b: &dyn Backend| -> Vec<_> { host.iter().map(|t| b.upload(t).unwrap()).collect() };
-    let fused = compiled
-        .executable
-        .run(&up(cpu.as_ref()), &ParamMap::new())
-        .unwrap();
     let eager = run_op_by_op(
         &compiled.graph,
         cpu.as_ref(),
@@ -93,17 +91,71 @@ fn check(graph: &Graph, seed: u64) -> (usize, usize) {
     .unwrap();
     let reference = ReferenceBackend::new();
     let want = run_op_by_op(graph, &reference, &up(&reference), &ParamMap::new()).unwrap();
-    for ((f, e), w) in fused.iter().zip(&eager).zip(&want) {
-        let (f, e) = (cpu.download(f).unwrap(), cpu.download(e).unwrap());
-        let w = reference.download(w).unwrap();
-        let text = hyv_ir::text::print(&compiled.graph);
-        assert_eq!(error(&f, &e), 0.0, "fused vs cpu eager differ\n{text}");
-        let err = error(&f, &w);
-        let tol = tolerance(f.ty().dtype);
-        assert!(err <= tol, "fused vs reference: {err:e} > {tol:e}\n{text}");
+    let text = hyv_ir::text::print(&compiled.graph);
+    for jit in [false, true] {
+        let exe = CpuExecutable::new(&compiled.graph, CpuBackend::new().with_jit(jit)).unwrap();
+        let fused = exe.run(&up(cpu.as_ref()), &ParamMap::new()).unwrap();
+        for ((f, e), w) in fused.iter().zip(&eager).zip(&want) {
+            let (f, e) = (cpu.download(f).unwrap(), cpu.download(e).unwrap());
+            let w = reference.download(w).unwrap();
+            if jit {
+                close_to_eager(&f, &e, &text);
+            } else {
+                assert_eq!(
+                    error(&f, &e),
+                    0.0,
+                    "interpreted vs cpu eager differ\n{text}"
+                );
+            }
+            let err = error(&f, &w);
+            let tol = tolerance(f.ty().dtype);
+            assert!(
+                err <= tol,
+                "fused (jit {jit}) vs reference: {err:e} > {tol:e}\n{text}"
+            );
+        }
     }
     let groups: std::collections::BTreeSet<u32> = compiled.graph.groups().map(|(_, g)| g).collect();
     (compiled.executable.kernel_launches().unwrap(), groups.len())
+}
+
+/// Checks a JIT run against the eager kernels: rel. L2 ≤ 1e-5 for f32 (the JIT's
+/// polynomial exp/log/tanh/erf/sin/cos), at most one rounding step apart element by element
+/// for f16/bf16, identical otherwise.
+fn close_to_eager(got: &HostTensor, eager: &HostTensor, text: &str) {
+    let steps = |a: &[u16], b: &[u16]| {
+        a.iter()
+            .zip(b)
+            .map(|(&x, &y)| (i32::from(x) - i32::from(y)).abs())
+            .max()
+            .unwrap_or(0)
+    };
+    let bits = |t: &HostTensor| -> Vec<u16> {
+        match t.data() {
+            TensorData::F16(v) => v.iter().map(|x| x.to_bits()).collect(),
+            TensorData::BF16(v) => v.iter().map(|x| x.to_bits()).collect(),
+            _ => unreachable!("16-bit data"),
+        }
+    };
+    match got.ty().dtype {
+        DType::F32 => {
+            let err = error(got, eager);
+            assert!(err <= 1e-5, "jit vs cpu eager: {err:e}\n{text}");
+        }
+        DType::F16 | DType::BF16 => {
+            let s = steps(&bits(got), &bits(eager));
+            assert!(s <= 1, "jit vs cpu eager: {s} rounding steps apart\n{text}");
+        }
+        _ => assert_eq!(error(got, eager), 0.0, "jit vs cpu eager differ\n{text}"),
+    }
+}
+
+/// (JIT-compiled, interpreted) fused groups of `graph` after the CPU pipeline, JIT on.
+fn jit_split(graph: &Graph) -> (usize, usize) {
+    let cpu: Arc<dyn Backend> = Arc::new(CpuBackend::new());
+    let compiled = compile(graph, &cpu, &PipelineOptions::default()).unwrap();
+    let exe = CpuExecutable::new(&compiled.graph, CpuBackend::new().with_jit(true)).unwrap();
+    (exe.jit_groups(), exe.interpreted_groups())
 }
 
 /// Non-source ops of `graph` after the CPU pipeline without fusion would have run them.
@@ -124,6 +176,7 @@ fn elementwise_chains_fuse_into_one_kernel_at_odd_sizes() {
         let e = bin(&mut g, BinaryOp::Max, d, y);
         g.set_outputs(vec![e]);
         assert_eq!(check(&g, 1), (1, 1), "{dims:?}");
+        assert_eq!(jit_split(&g), (1, 0), "{dims:?}");
     }
 }
 
@@ -147,6 +200,8 @@ fn bias_and_scale_broadcasts_are_strided_loads() {
     let y = un(&mut g, UnaryOp::Erf, m);
     g.set_outputs(vec![y]);
     assert_eq!(check(&g, 2), (1, 1));
+    // A row (`b`) and a column (`s`) broadcast are both `(i / div) % period` reads.
+    assert_eq!(jit_split(&g), (1, 0));
 }
 
 #[test]
@@ -167,6 +222,8 @@ fn select_compare_and_casts_fuse_including_bools() {
     let nz = add(&mut g, Op::Cast { to: DType::Bool }, &[back]);
     g.set_outputs(vec![nz]);
     assert_eq!(check(&g, 3), (1, 1));
+    // Bool values: interpreted.
+    assert_eq!(jit_split(&g), (0, 1));
 }
 
 #[test]
@@ -191,7 +248,70 @@ fn half_precision_inputs_round_every_node_like_the_eager_kernels() {
         );
         g.set_outputs(vec![s]);
         assert_eq!(check(&g, 4), (1, 1), "{dtype}");
+        // A row reduction: interpreted.
+        assert_eq!(jit_split(&g), (0, 1), "{dtype}");
     }
+}
+
+#[test]
+fn a_chain_runs_on_the_jit_unless_it_is_turned_off() {
+    let dims = [3, 1000];
+    let mut g = Graph::new("silu_mul_add");
+    let x = input(&mut g, "x", DType::F32, &dims);
+    let y = input(&mut g, "y", DType::F32, &dims);
+    let z = input(&mut g, "z", DType::F32, &dims);
+    let s = add(&mut g, Op::Silu, &[x]);
+    let m = bin(&mut g, BinaryOp::Mul, s, y);
+    let a = bin(&mut g, BinaryOp::Add, m, z);
+    g.set_outputs(vec![a]);
+    let prims = decomposed(&g);
+    assert_eq!(check(&prims, 9).1, 1);
+    assert_eq!(jit_split(&prims), (1, 0));
+    let cpu: Arc<dyn Backend> = Arc::new(CpuBackend::new());
+    let compiled = compile(&prims, &cpu, &PipelineOptions::default()).unwrap();
+    let off = CpuExecutable::new(&compiled.graph, CpuBackend::new().with_jit(false)).unwrap();
+    assert_eq!((off.jit_groups(), off.interpreted_groups()), (0, 1));
+}
+
+#[test]
+fn the_jit_takes_16_bit_stores_but_not_16_bit_intermediates_or_2d_broadcasts() {
+    for dtype in [DType::F16, DType::BF16] {
+        // One node: its rounding is the store's.
+        let mut g = Graph::new("half_bias");
+        let x = input(&mut g, "x", dtype, &[4, 9]);
+        let b = input(&mut g, "b", dtype, &[9]);
+        let bb = bias(&mut g, b, &[4, 9]);
+        let y = bin(&mut g, BinaryOp::Add, x, bb);
+        let e = un(&mut g, UnaryOp::Exp, y);
+        g.set_outputs(vec![e]);
+        check(&g, 10);
+        // add then exp: the add's 16-bit rounding is an intermediate one.
+        assert_eq!(jit_split(&g), (0, 1), "{dtype}");
+        let mut g = Graph::new("half_one");
+        let x = input(&mut g, "x", dtype, &[4, 9]);
+        let b = input(&mut g, "b", dtype, &[9]);
+        let bb = bias(&mut g, b, &[4, 9]);
+        let y = bin(&mut g, BinaryOp::Mul, x, bb);
+        g.set_outputs(vec![y]);
+        check(&g, 11);
+        assert_eq!(jit_split(&g), (1, 0), "{dtype}");
+    }
+    // [3, 1, 17] broadcast to [3, 5, 17]: two kept axes around a broadcast one.
+    let mut g = Graph::new("modulate");
+    let x = input(&mut g, "x", DType::F32, &[3, 5, 17]);
+    let s = input(&mut g, "s", DType::F32, &[3, 1, 17]);
+    let sb = add(
+        &mut g,
+        Op::Broadcast {
+            shape: Shape::new([3, 5, 17]),
+        },
+        &[s],
+    );
+    let m = bin(&mut g, BinaryOp::Mul, x, sb);
+    let t = un(&mut g, UnaryOp::Tanh, m);
+    g.set_outputs(vec![t]);
+    assert_eq!(check(&g, 12), (1, 1));
+    assert_eq!(jit_split(&g), (0, 1));
 }
 
 #[test]
@@ -305,4 +425,40 @@ fn groups_the_kernels_cannot_express_run_node_by_node() {
     assert_eq!(ints, [2.0, 8.0, 18.0, 32.0]);
     let neg = cpu.download(&out[1]).unwrap().to_f32_vec();
     assert_eq!(neg[3], -1.0);
+}
+
+/// Prints JIT vs interpreter times of the fused group `silu(x)·y + z` over 16M f32
+/// elements in graph mode on 2 threads (never asserts a time: the machine is shared).
+#[test]
+fn speed_report_fused_silu_mul_add() {
+    let n = 16 << 20;
+    let mut g = Graph::new("silu_mul_add");
+    let x = input(&mut g, "x", DType::F32, &[n]);
+    let y = input(&mut g, "y", DType::F32, &[n]);
+    let z = input(&mut g, "z", DType::F32, &[n]);
+    let s = add(&mut g, Op::Silu, &[x]);
+    let m = bin(&mut g, BinaryOp::Mul, s, y);
+    let a = bin(&mut g, BinaryOp::Add, m, z);
+    g.set_outputs(vec![a]);
+    let cpu: Arc<dyn Backend> = Arc::new(CpuBackend::new());
+    let compiled = compile(&decomposed(&g), &cpu, &PipelineOptions::default()).unwrap();
+    let mut r = rng(13);
+    let inputs: Vec<_> = (0..3)
+        .map(|_| cpu.upload(&random(&mut r, DType::F32, &[n])).unwrap())
+        .collect();
+    println!("fused silu(x)*y+z over {n} f32, graph mode, 2 threads, best of 3");
+    for jit in [true, false] {
+        let backend = CpuBackend::with_threads(2).unwrap().with_jit(jit);
+        let exe = CpuExecutable::new(&compiled.graph, backend).unwrap();
+        assert_eq!(exe.jit_groups(), usize::from(jit));
+        let best = (0..3)
+            .map(|_| {
+                let t = std::time::Instant::now();
+                std::hint::black_box(exe.run(&inputs, &ParamMap::new()).unwrap());
+                t.elapsed().as_secs_f64()
+            })
+            .fold(f64::INFINITY, f64::min);
+        let what = if jit { "JIT" } else { "interpreter" };
+        println!("  {what:12} {:8.2} ms", best * 1e3);
+    }
 }

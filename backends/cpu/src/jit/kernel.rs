@@ -148,6 +148,12 @@ pub struct JitKernel {
     inner: Arc<Compiled>,
 }
 
+impl std::fmt::Debug for JitKernel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "JitKernel({})", self.inner.program.name)
+    }
+}
+
 impl JitKernel {
     /// The program this kernel computes.
     pub fn program(&self) -> &Program {
