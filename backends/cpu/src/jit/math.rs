@@ -31,6 +31,7 @@
 //! `|b·log a|` (about `|b·log a|·2⁻²⁴`).
 
 use super::simd::Simd;
+use crate::kernels::fmath::{ERF_ALPHA, ERF_BETA};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::types::F32X4;
 use cranelift_codegen::ir::{InstBuilder, Value};
@@ -147,27 +148,11 @@ pub fn tanh(s: &mut Simd, x: Value) -> Value {
 /// `kernels::fmath::erf` uses) on [-3.9, 3.9], exactly ±1 beyond (where the true value
 /// rounds to ±1 in f32; the rational is 1 ulp short there).
 pub fn erf(s: &mut Simd, x: Value) -> Value {
-    const ALPHA: [f32; 7] = [
-        -2.726_142_3e-10,
-        2.770_681_4e-8,
-        -2.101_024e-6,
-        -5.692_506_4e-5,
-        -7.349_906_3e-4,
-        -2.954_6e-3,
-        -1.609_603_3e-2,
-    ];
-    const BETA: [f32; 5] = [
-        -1.456_607_2e-5,
-        -2.133_740_6e-4,
-        -1.682_827e-3,
-        -7.373_329_3e-3,
-        -1.426_474e-2,
-    ];
     let x = s.clamp(x, -4.0, 4.0);
     let x2 = s.mul(x, x);
-    let p = s.poly(x2, &ALPHA);
+    let p = s.poly(x2, &ERF_ALPHA);
     let p = s.mul(p, x);
-    let q = s.poly(x2, &BETA);
+    let q = s.poly(x2, &ERF_BETA);
     let r = s.div(p, q);
     let ax = s.b.ins().fabs(x);
     let big = s.fcmp_k(FloatCC::GreaterThan, ax, 3.9);

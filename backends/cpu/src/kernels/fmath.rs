@@ -1,31 +1,36 @@
 //! Scalar f32 functions missing from `std` and the activation functions built on them.
 
+/// Numerator coefficients (in x², highest power first) of the Eigen/XLA rational
+/// approximation of erf on [-4, 4]; shared with the JIT's vectorised erf.
+pub(crate) const ERF_ALPHA: [f32; 7] = [
+    -2.726_142_3e-10,
+    2.770_681_4e-8,
+    -2.101_024e-6,
+    -5.692_506_4e-5,
+    -7.349_906_3e-4,
+    -2.954_6e-3,
+    -1.609_603_3e-2,
+];
+
+/// Denominator coefficients of the same approximation.
+pub(crate) const ERF_BETA: [f32; 5] = [
+    -1.456_607_2e-5,
+    -2.133_740_6e-4,
+    -1.682_827e-3,
+    -7.373_329_3e-3,
+    -1.426_474e-2,
+];
+
 /// The Gauss error function in f32: a rational minimax approximation on [-4, 4] (the one
 /// Eigen and XLA use, a few ulps from the exact value), ±1 beyond.
 pub fn erf(x: f32) -> f32 {
-    const ALPHA: [f32; 7] = [
-        -2.726_142_3e-10,
-        2.770_681_4e-8,
-        -2.101_024e-6,
-        -5.692_506_4e-5,
-        -7.349_906_3e-4,
-        -2.954_6e-3,
-        -1.609_603_3e-2,
-    ];
-    const BETA: [f32; 5] = [
-        -1.456_607_2e-5,
-        -2.133_740_6e-4,
-        -1.682_827e-3,
-        -7.373_329_3e-3,
-        -1.426_474e-2,
-    ];
     if x.is_nan() {
         return x;
     }
     let x = x.clamp(-4.0, 4.0);
     let x2 = x * x;
-    let p = ALPHA.iter().fold(0.0, |acc, &c| acc * x2 + c) * x;
-    let q = BETA.iter().fold(0.0, |acc, &c| acc * x2 + c);
+    let p = ERF_ALPHA.iter().fold(0.0, |acc, &c| acc * x2 + c) * x;
+    let q = ERF_BETA.iter().fold(0.0, |acc, &c| acc * x2 + c);
     p / q
 }
 
