@@ -4,6 +4,7 @@
 //! up by name for the command line (`hyv dump --example mlp`).
 
 pub mod convert;
+mod diffusers_config;
 pub mod examples;
 pub mod hunyuan_vae;
 pub mod hunyuan_video;

@@ -1,6 +1,7 @@
 //! `VaeConfig`: the fields of diffusers' `AutoencoderKLHunyuanVideo` config (`config.json`),
 //! with diffusers' defaults, validation, named presets and the frame/space mapping.
 
+use crate::diffusers_config;
 use hyv_frontend::{Error, Result};
 use serde::Deserialize;
 use std::path::Path;
@@ -72,27 +73,14 @@ impl Default for VaeConfig {
 pub const VAE_PRESETS: &[&str] = &["hunyuan-video", "tiny", "small"];
 
 impl VaeConfig {
-    /// Parses a diffusers `config.json` text and validates it; `origin` names the source
-    /// (a file path) in errors.
-    fn from_json_str_named(text: &str, origin: &str) -> Result<Self> {
-        let cfg: VaeConfig = serde_json::from_str(text)
-            .map_err(|e| Error::Usage(format!("{origin}: invalid VAE config: {e}")))?;
-        cfg.validate()
-            .map_err(|e| Error::Usage(format!("{origin}: {e}")))?;
-        Ok(cfg)
-    }
-
     /// Parses a diffusers `config.json` text and validates it.
     pub fn from_json_str(text: &str) -> Result<Self> {
-        Self::from_json_str_named(text, "config")
+        diffusers_config::parse(text, "config", "VAE", Self::validate)
     }
 
     /// Reads and validates a diffusers `config.json` file of `AutoencoderKLHunyuanVideo`.
     pub fn from_json_file(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::Usage(format!("{}: cannot read config: {e}", path.display())))?;
-        Self::from_json_str_named(&text, &path.display().to_string())
+        diffusers_config::read(path.as_ref(), "VAE", Self::validate)
     }
 
     /// A named preset (see [`VAE_PRESETS`]):

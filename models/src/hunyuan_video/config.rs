@@ -1,6 +1,7 @@
 //! `TransformerConfig`: the fields of diffusers' `HunyuanVideoTransformer3DModel` config
 //! (`config.json`), with diffusers' defaults, validation and named presets.
 
+use crate::diffusers_config;
 use hyv_frontend::{Error, Result};
 use serde::Deserialize;
 use std::path::Path;
@@ -76,27 +77,14 @@ impl Default for TransformerConfig {
 pub const PRESETS: &[&str] = &["hunyuan-video-13b", "tiny", "small"];
 
 impl TransformerConfig {
-    /// Parses a diffusers `config.json` text and validates it; `origin` names the source
-    /// (a file path) in errors.
-    fn from_json_str_named(text: &str, origin: &str) -> Result<Self> {
-        let cfg: TransformerConfig = serde_json::from_str(text)
-            .map_err(|e| Error::Usage(format!("{origin}: invalid transformer config: {e}")))?;
-        cfg.validate()
-            .map_err(|e| Error::Usage(format!("{origin}: {e}")))?;
-        Ok(cfg)
-    }
-
     /// Parses a diffusers `config.json` text and validates it.
     pub fn from_json_str(text: &str) -> Result<Self> {
-        Self::from_json_str_named(text, "config")
+        diffusers_config::parse(text, "config", "transformer", Self::validate)
     }
 
     /// Reads and validates a diffusers `config.json` file.
     pub fn from_json_file(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::Usage(format!("{}: cannot read config: {e}", path.display())))?;
-        Self::from_json_str_named(&text, &path.display().to_string())
+        diffusers_config::read(path.as_ref(), "transformer", Self::validate)
     }
 
     /// A named preset (see [`PRESETS`]): `hunyuan-video-13b` (the released T2V model),

@@ -7,7 +7,7 @@
 
 use super::blocks::{modulate, Modulation, NORM_EPS};
 use super::config::TransformerConfig;
-use super::transformer::{embedders, OutputLayer, TransformerOptions};
+use super::transformer::{check_input_count, embedders, OutputLayer, TransformerOptions};
 use hyv_frontend::nn::LayerNorm;
 use hyv_frontend::{
     DType, Error, HostTensor, Model, Module, Params, Result, SelectedWeights, Tensor, TensorType,
@@ -125,15 +125,7 @@ impl Model for TransformerPrelude {
 
     fn forward(&self, params: &Params, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
         let cfg = &self.config;
-        let names = prelude_input_names(cfg);
-        if inputs.len() != names.len() {
-            return Err(Error::Usage(format!(
-                "the transformer prelude takes {} inputs ({}), got {}",
-                names.len(),
-                names.join(", "),
-                inputs.len()
-            )));
-        }
+        check_input_count("the transformer prelude", &prelude_input_names(cfg), inputs)?;
         let x = &inputs[0];
         if x.rank() != 5 || x.dims()[1] != cfg.in_channels || !x.dtype().is_float() {
             return Err(Error::Usage(format!(
@@ -223,14 +215,7 @@ impl Model for TransformerHead {
 
     fn forward(&self, params: &Params, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
         let cfg = &self.config;
-        if inputs.len() != HEAD_INPUT_NAMES.len() {
-            return Err(Error::Usage(format!(
-                "the transformer head takes {} inputs ({}), got {}",
-                HEAD_INPUT_NAMES.len(),
-                HEAD_INPUT_NAMES.join(", "),
-                inputs.len()
-            )));
-        }
+        check_input_count("the transformer head", HEAD_INPUT_NAMES, inputs)?;
         let (d, n) = (cfg.inner_dim(), self.grid.iter().product::<usize>());
         let b = inputs[0].dims().first().copied().unwrap_or(0);
         check_float("image_tokens", &inputs[0], &[b, n, d])?;

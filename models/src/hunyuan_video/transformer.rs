@@ -174,14 +174,7 @@ impl HunyuanVideoTransformer3DModel {
     fn check_inputs(&self, inputs: &[Tensor]) -> Result<[usize; 3]> {
         let cfg = &self.config;
         let names = input_names(cfg);
-        if inputs.len() != names.len() {
-            return Err(Error::Usage(format!(
-                "the transformer takes {} inputs ({}), got {}",
-                names.len(),
-                names.join(", "),
-                inputs.len()
-            )));
-        }
+        check_input_count("the transformer", &names, inputs)?;
         let x = &inputs[0];
         let bad = |name: &str, want: String, t: &Tensor| {
             Error::Usage(format!(
@@ -395,4 +388,18 @@ impl Model for HunyuanVideoTransformer3DModel {
         outputs.extend(residual);
         Ok(outputs)
     }
+}
+
+/// An error unless `inputs` has one tensor per name of `names` (`model` names the model in
+/// the message, with the expected input names).
+pub(super) fn check_input_count(model: &str, names: &[&str], inputs: &[Tensor]) -> Result<()> {
+    if inputs.len() == names.len() {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "{model} takes {} inputs ({}), got {}",
+        names.len(),
+        names.join(", "),
+        inputs.len()
+    )))
 }
