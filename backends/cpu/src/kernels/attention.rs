@@ -1,33 +1,40 @@
 //! Scaled dot-product attention with an online softmax over key tiles: the `Sq × Sk` score
-//! matrix is never materialised, only a `TILE_Q × TILE_K` block per task. Tasks are
-//! (batch·head, query tile) pairs run in parallel with rayon; both products of a block
-//! (`Q·Kᵀ` and `P·V`) run on gemm.
+//! matrix is never materialised, only a `TILE_K × TILE_Q` block per task. Tasks are
+//! (batch·head, query tile) pairs run in parallel with rayon.
+//!
+//! Blocks are computed transposed, `Sᵀ = K·Qᵀ` (keys × queries), on the micro-kernel of
+//! `super::gemm`: each head's keys and values are packed once and shared by its query
+//! tiles, a task packs its `Qᵀ` once, and the softmax then runs down the columns of `Sᵀ`
+//! with every query in its own vector lane. `Sᵀ` read as a column-major `P` is already in
+//! the micro-kernel's A layout up to a contiguous copy, so `P·V` needs no transposition.
 //!
 //! Conventions of the IR op (matched exactly): masked-out keys and, with `causal`, keys
 //! `j > i` get zero weight; a query row with no visible key yields zeros.
 
-use super::fmath::{exp_nonpos, exp_sub_sum};
-use super::matmul::{sgemm, MatRef};
+use super::fmath::{exp_nonpos, exp_sub_columns};
+use super::gemm::{gemm_packed, Kernel, MatRef, PackedA, PackedB, MR};
 use crate::tensor::{load_f32, store_f32, typed, Arg};
 use hyv_ir::{Op, TensorData};
 use rayon::prelude::*;
 
 /// Query rows per task. With [`TILE_K`], chosen by A/B on `[1,8,2048,64|128]`, one thread,
-/// busy 2-core machine: 64×128 gave 44–45 / 57 GFLOP/s; 128×128, 128×256 and 256×128 were
-/// within noise of it (±5 %), 32-row tiles 10–20 % slower. 64 rows keep more tasks for the
-/// threads on short sequences.
+/// busy 2-core machine (first, untransposed version): 64×128 gave 44–45 / 57 GFLOP/s;
+/// 128×128, 128×256 and 256×128 were within noise of it (±5 %), 32-row tiles 10–20 %
+/// slower. 64 rows keep more tasks for the threads on short sequences.
 const TILE_Q: usize = 64;
-/// Keys per block.
-const TILE_K: usize = 128;
+/// Keys per block: a multiple of the micro-kernel's A panel height, as blocks start on
+/// panel boundaries of the packed keys.
+const TILE_K: usize = 120;
+const _: () = assert!(TILE_K.is_multiple_of(MR));
 
 /// One (batch·head, query tile) task's inputs.
 struct Task<'a> {
     /// Query rows `[rows, d]`.
     q: &'a [f32],
-    /// All keys of the head `[sk, d]`.
-    k: &'a [f32],
-    /// All values of the head `[sk, dv]`.
-    v: &'a [f32],
+    /// All keys of the head, packed as the `[sk, d]` left operand.
+    k: &'a PackedA,
+    /// All values of the head, packed as the `[sk, dv]` right operand.
+    v: &'a PackedB,
     /// The batch's key mask `[sk]`.
     mask: Option<&'a [bool]>,
     /// Index of the first query row.
@@ -61,6 +68,10 @@ pub fn eval(op: &Op, args: &[Arg]) -> Result<TensorData, String> {
     out.par_chunks_mut(sq * dv)
         .enumerate()
         .for_each(|(bh, head_out)| {
+            let mut kp = PackedA::default();
+            kp.pack(MatRef::rows(&kv[bh * sk * d..], d), 0, sk, 0, d);
+            let mut vp = PackedB::default();
+            vp.pack(MatRef::rows(&vv[bh * sk * dv..], dv), 0, sk, 0, dv, false);
             head_out
                 .par_chunks_mut(TILE_Q * dv)
                 .enumerate()
@@ -68,8 +79,8 @@ pub fn eval(op: &Op, args: &[Arg]) -> Result<TensorData, String> {
                     let (i0, rows) = (t * TILE_Q, tile_out.len() / dv);
                     let task = Task {
                         q: &qv[(bh * sq + i0) * d..(bh * sq + i0 + rows) * d],
-                        k: &kv[bh * sk * d..(bh + 1) * sk * d],
-                        v: &vv[bh * sk * dv..(bh + 1) * sk * dv],
+                        k: &kp,
+                        v: &vp,
                         mask: mask.map(|m| &m[(bh / h) * sk..(bh / h + 1) * sk]),
                         i0,
                         d,
@@ -83,71 +94,86 @@ pub fn eval(op: &Op, args: &[Arg]) -> Result<TensorData, String> {
     store_f32(q.ty.dtype, out)
 }
 
+/// Per-query running state of the online softmax.
+struct Running {
+    /// Largest visible score so far (−∞ before the first finite one).
+    max: Vec<f32>,
+    /// Sum of the weights so far, relative to `max`.
+    denom: Vec<f32>,
+}
+
 impl Task<'_> {
     /// Computes the task's output rows into `out` (`[rows, dv]`, zero on entry).
     fn run(&self, out: &mut [f32]) {
         let (d, dv) = (self.d, self.dv);
         let rows = self.q.len() / d;
-        let sk = self.k.len() / d;
+        let sk = self.k.rows();
         // With causal masking no row of this tile sees keys past its last row.
         let kend = if self.causal {
             sk.min(self.i0 + rows)
         } else {
             sk
         };
-        let mut s = vec![0.0f32; rows * TILE_K];
-        let mut max = vec![f32::NEG_INFINITY; rows];
-        let mut denom = vec![0.0f32; rows];
+        let kernel = Kernel::detect();
+        let mut qt = PackedB::default();
+        qt.pack(MatRef::transposed(self.q, d), 0, d, 0, rows, false);
+        let mut st = vec![0.0f32; TILE_K * rows];
+        let mut p = PackedA::default();
+        let mut state = Running {
+            max: vec![f32::NEG_INFINITY; rows],
+            denom: vec![0.0; rows],
+        };
+        let mut shift = vec![0.0f32; rows];
+        let mut sums = vec![0.0f32; rows];
         for j0 in (0..kend).step_by(TILE_K) {
             let tk = TILE_K.min(kend - j0);
-            let keys = MatRef::transposed(&self.k[j0 * d..(j0 + tk) * d], d);
-            sgemm(
-                rows,
-                tk,
+            let st = &mut st[..tk * rows];
+            gemm_packed(
+                kernel,
+                self.k,
+                j0..j0 + tk,
+                0,
+                &qt,
+                0,
                 d,
-                &mut s,
-                tk,
-                MatRef::rows(self.q, d),
-                keys,
-                false,
+                0,
+                rows,
+                st,
+                rows,
                 false,
             );
+            let (block_max, visible) = self.scores(st, rows, j0);
             for r in 0..rows {
-                let row = &mut s[r * tk..(r + 1) * tk];
-                let (block_max, any_visible) = self.scores(row, self.i0 + r, j0);
-                let m_new = block_max.max(max[r]);
+                let m_new = block_max[r].max(state.max[r]);
                 if m_new == f32::NEG_INFINITY {
-                    // No finite visible score yet: nothing to add, unless visible scores
-                    // were all -∞ or NaN, whose weights are NaN (as in the reference).
-                    if any_visible {
-                        denom[r] = f32::NAN;
+                    // No finite visible score yet: nothing to add (weights exp(s − ∞) = 0),
+                    // unless visible scores were all −∞ or NaN, whose weights are NaN (as
+                    // in the reference).
+                    if visible[r] {
+                        state.denom[r] = f32::NAN;
                     }
-                    row.fill(0.0);
+                    shift[r] = f32::INFINITY;
                     continue;
                 }
-                let corr = exp_nonpos(max[r] - m_new);
-                denom[r] = denom[r] * corr + exp_sub_sum(row, m_new);
-                max[r] = m_new;
+                let corr = exp_nonpos(state.max[r] - m_new);
+                state.max[r] = m_new;
+                shift[r] = m_new;
+                state.denom[r] *= corr;
                 if corr != 1.0 {
                     out[r * dv..(r + 1) * dv]
                         .iter_mut()
                         .for_each(|o| *o *= corr);
                 }
             }
-            let values = MatRef::rows(&self.v[j0 * dv..(j0 + tk) * dv], dv);
-            sgemm(
-                rows,
-                dv,
-                tk,
-                out,
-                dv,
-                MatRef::rows(&s[..rows * tk], tk),
-                values,
-                true,
-                false,
-            );
+            exp_sub_columns(st, &shift, &mut sums);
+            for (l, s) in state.denom.iter_mut().zip(&sums) {
+                *l += s;
+            }
+            // Pᵀ is `st`; P is its column-major view.
+            p.pack(MatRef::transposed(st, rows), 0, rows, 0, tk);
+            gemm_packed(kernel, &p, 0..rows, 0, self.v, j0, tk, 0, dv, out, dv, true);
         }
-        for (row, &l) in out.chunks_mut(dv).zip(&denom) {
+        for (row, &l) in out.chunks_mut(dv).zip(&state.denom) {
             if l == 0.0 {
                 // No visible key: zeros (even where a value is not finite).
                 row.fill(0.0);
@@ -157,26 +183,35 @@ impl Task<'_> {
         }
     }
 
-    /// Scales the raw scores of query `i` against keys `j0..` in place, hiding invisible
-    /// keys as -∞; returns the maximum (NaN ignored) and whether any key is visible.
-    fn scores(&self, row: &mut [f32], i: usize, j0: usize) -> (f32, bool) {
-        if self.mask.is_none() && !(self.causal && j0 + row.len() > i + 1) {
-            // Every key of the block is visible.
-            row.iter_mut().for_each(|e| *e *= self.scale);
-            return (row.iter().fold(f32::NEG_INFINITY, |m, &e| m.max(e)), true);
-        }
-        let (mut m, mut any) = (f32::NEG_INFINITY, false);
-        for (jj, e) in row.iter_mut().enumerate() {
+    /// Scales the raw scores `st` (keys `j0..` × this task's queries) in place, hiding
+    /// invisible keys as −∞; returns each query's maximum (NaN ignored) and whether it
+    /// sees any key of the block.
+    fn scores(&self, st: &mut [f32], rows: usize, j0: usize) -> (Vec<f32>, Vec<bool>) {
+        let mut max = vec![f32::NEG_INFINITY; rows];
+        let mut visible = vec![false; rows];
+        for (jj, keyrow) in st.chunks_exact_mut(rows).enumerate() {
             let j = j0 + jj;
-            let visible = self.mask.is_none_or(|mk| mk[j]) && !(self.causal && j > i);
-            *e = if visible {
-                *e * self.scale
+            if self.mask.is_some_and(|mk| !mk[j]) {
+                keyrow.fill(f32::NEG_INFINITY);
+                continue;
+            }
+            // With causal masking, queries `i ≥ j` see key `j`: rows from `first` on.
+            let first = if self.causal {
+                j.saturating_sub(self.i0).min(rows)
             } else {
-                f32::NEG_INFINITY
+                0
             };
-            m = m.max(*e);
-            any |= visible;
+            keyrow[..first].fill(f32::NEG_INFINITY);
+            for ((e, m), v) in keyrow[first..]
+                .iter_mut()
+                .zip(&mut max[first..])
+                .zip(&mut visible[first..])
+            {
+                *e *= self.scale;
+                *m = m.max(*e);
+                *v = true;
+            }
         }
-        (m, any)
+        (max, visible)
     }
 }

@@ -20,7 +20,7 @@
 //! products and only strided ones im2col.
 
 use super::gather::{offsets, Gather, FILL};
-use super::matmul::{sgemm, MatRef};
+use super::gemm::{sgemm, MatRef};
 use crate::tensor::{load_f32, store_f32, Arg};
 use hyv_ir::{Op, Shape, TensorData, TensorType};
 use rayon::prelude::*;

@@ -88,11 +88,16 @@ pub fn exp_nonpos(x: f32) -> f32 {
         0.5,
     ];
     let xc = if x < -87.0 { -87.0 } else { x };
-    let n = (xc * LOG2E + ROUND) - ROUND;
+    let t = xc * LOG2E + ROUND;
+    let n = t - ROUND;
     let r = xc - n * LN2_HI - n * LN2_LO;
     let p = P.iter().fold(0.0, |acc, &c| acc * r + c);
     let y = p * r * r + r + 1.0;
-    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    // 2ⁿ from the integer `n` held in the low mantissa bits of `t` (integer lane ops, which
+    // vectorise; `n as i32` compiles to a scalar conversion per lane). NaN inputs give a
+    // meaningless scale, but `y` is NaN then.
+    let n_int = t.to_bits().wrapping_sub(ROUND.to_bits());
+    let scale = f32::from_bits(n_int.wrapping_add(127) << 23);
     if x < -87.0 {
         0.0
     } else {
@@ -100,45 +105,35 @@ pub fn exp_nonpos(x: f32) -> f32 {
     }
 }
 
-/// Sum of `v` with eight independent accumulators (vectorisable).
-#[inline(always)]
-pub fn sum(v: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 8];
-    let chunks = v.chunks_exact(8);
-    let tail: f32 = chunks.remainder().iter().sum();
-    for c in chunks {
-        for (a, &e) in acc.iter_mut().zip(c) {
-            *a += e;
-        }
-    }
-    acc.iter().sum::<f32>() + tail
-}
-
-/// Replaces every `e` of `row` by `exp(e - m)` (`m` at least every element, as in a
-/// softmax) and returns their sum, with AVX2 code where the CPU has it (twice the vector
-/// width of the baseline x86-64 target the crate is compiled for).
-pub fn exp_sub_sum(row: &mut [f32], m: f32) -> f32 {
+/// For a row-major block of rows of `shift.len()` columns: replaces every `e` in column `c`
+/// by `exp(e - shift[c])` (`shift[c]` at least every element of the column, or `+∞`, which
+/// gives zeros) and writes each column's sum to `sums`, with AVX2 code where the CPU has
+/// it. The attention kernel's softmax over keys, one query per column.
+pub fn exp_sub_columns(block: &mut [f32], shift: &[f32], sums: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU supports AVX2, checked just above.
-        return unsafe { exp_sub_sum_avx2(row, m) };
+        return unsafe { exp_sub_columns_avx2(block, shift, sums) };
     }
-    exp_sub_sum_portable(row, m)
+    exp_sub_columns_portable(block, shift, sums)
 }
 
-/// [`exp_sub_sum`] compiled for AVX2.
+/// [`exp_sub_columns`] compiled for AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn exp_sub_sum_avx2(row: &mut [f32], m: f32) -> f32 {
-    exp_sub_sum_portable(row, m)
+fn exp_sub_columns_avx2(block: &mut [f32], shift: &[f32], sums: &mut [f32]) {
+    exp_sub_columns_portable(block, shift, sums)
 }
 
 #[inline(always)]
-fn exp_sub_sum_portable(row: &mut [f32], m: f32) -> f32 {
-    for e in row.iter_mut() {
-        *e = exp_nonpos(*e - m);
+fn exp_sub_columns_portable(block: &mut [f32], shift: &[f32], sums: &mut [f32]) {
+    sums.fill(0.0);
+    for row in block.chunks_exact_mut(shift.len()) {
+        for ((e, &m), s) in row.iter_mut().zip(shift).zip(sums.iter_mut()) {
+            *e = exp_nonpos(*e - m);
+            *s += *e;
+        }
     }
-    sum(row)
 }
 
 #[cfg(test)]
@@ -162,13 +157,29 @@ mod tests {
     }
 
     #[test]
-    fn sums_cover_the_tail() {
-        let v: Vec<f32> = (1..=21).map(|i| i as f32).collect();
-        assert_eq!(sum(&v), 231.0);
-        let mut row: Vec<f32> = (0..37).map(|i| -(i as f32) * 0.25).collect();
-        let want: f32 = row.iter().map(|&e| exp_nonpos(e - 0.5)).sum();
-        let got = exp_sub_sum(&mut row, 0.5);
-        assert!((got - want).abs() < 1e-5 * want, "{got} vs {want}");
-        assert_eq!(row[36], exp_nonpos(-9.5));
+    fn column_exponentials_and_sums_match_the_scalar_exp() {
+        let mut block: Vec<f32> = (0..7 * 5).map(|i| -((i * 37 % 23) as f32) * 0.3).collect();
+        block[3] = f32::NEG_INFINITY;
+        let shift = [0.5, 0.0, 1.0, f32::INFINITY, 0.25];
+        let orig = block.clone();
+        let mut sums = [9.0f32; 5];
+        exp_sub_columns(&mut block, &shift, &mut sums);
+        for c in 0..5 {
+            let col: Vec<f32> = (0..7)
+                .map(|r| match shift[c] {
+                    m if m.is_infinite() => 0.0,
+                    m => exp_nonpos(orig[r * 5 + c] - m),
+                })
+                .collect();
+            let want: f32 = col.iter().sum();
+            assert!(
+                (sums[c] - want).abs() <= 1e-6 * want.max(1.0),
+                "column {c}: {} vs {want}",
+                sums[c]
+            );
+            for r in 0..7 {
+                assert_eq!(block[r * 5 + c], col[r], "({r}, {c})");
+            }
+        }
     }
 }

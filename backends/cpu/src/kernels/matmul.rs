@@ -1,4 +1,4 @@
-//! Contractions on the `gemm` crate (AVX-512 kernels with feature `x86-v4`): `matmul`
+//! Contractions on [`super::gemm::sgemm`]: `matmul`
 //! (batched, or a shared rank-2 rhs folded into one tall product) and the `linear`
 //! composite (the weight read transposed in place, the bias as the initial destination).
 //! f16/bf16 operands are widened to f32 and the f32 result rounded once: on a 2048³
@@ -6,118 +6,14 @@
 //! 2-core machine, `benches/matmul.rs`), and it serves bf16 too, which gemm lacks.
 //! Integer matmuls use plain wrapping loops.
 
+use super::gemm::{sgemm, MatRef};
 use crate::tensor::{load_f32, store_f32, Arg};
-use gemm::Parallelism;
 use hyv_ir::{DType, Op, TensorData};
 use rayon::prelude::*;
 
 /// Batches whose product has fewer multiply-adds than this run one per thread instead of
 /// splitting each product over all threads.
 const SMALL_PRODUCT: usize = 1 << 21;
-
-/// A strided f32 matrix: element `(i, j)` is `data[i·rs + j·cs]`.
-#[derive(Debug, Clone, Copy)]
-pub struct MatRef<'a> {
-    /// The elements.
-    pub data: &'a [f32],
-    /// Row stride.
-    pub rs: usize,
-    /// Column stride.
-    pub cs: usize,
-}
-
-impl<'a> MatRef<'a> {
-    /// A row-major matrix with `cols` columns.
-    pub fn rows(data: &'a [f32], cols: usize) -> Self {
-        MatRef {
-            data,
-            rs: cols,
-            cs: 1,
-        }
-    }
-
-    /// The transpose of a row-major matrix with `cols` columns.
-    pub fn transposed(data: &'a [f32], cols: usize) -> Self {
-        MatRef {
-            data,
-            rs: 1,
-            cs: cols,
-        }
-    }
-
-    fn check(&self, rows: usize, cols: usize, what: &str) {
-        let last = (rows - 1) * self.rs + (cols - 1) * self.cs;
-        assert!(
-            last < self.data.len(),
-            "{what} view {rows}×{cols} (strides {}, {}) exceeds {} elements",
-            self.rs,
-            self.cs,
-            self.data.len()
-        );
-    }
-}
-
-/// `dst (+)= lhs · rhs` for an `m×n` destination with row stride `dst_rs` and unit column
-/// stride; `accumulate` adds to `dst` instead of overwriting it. `parallel` splits the
-/// product over the current rayon pool.
-#[allow(clippy::too_many_arguments)]
-pub fn sgemm(
-    m: usize,
-    n: usize,
-    k: usize,
-    dst: &mut [f32],
-    dst_rs: usize,
-    lhs: MatRef,
-    rhs: MatRef,
-    accumulate: bool,
-    parallel: bool,
-) {
-    if m == 0 || n == 0 {
-        return;
-    }
-    assert!((m - 1) * dst_rs + n <= dst.len(), "destination too small");
-    if k == 0 {
-        if !accumulate {
-            for row in dst.chunks_mut(dst_rs).take(m) {
-                row[..n].fill(0.0);
-            }
-        }
-        return;
-    }
-    lhs.check(m, k, "lhs");
-    rhs.check(k, n, "rhs");
-    let threads = rayon::current_num_threads();
-    let parallelism = if parallel && threads > 1 {
-        Parallelism::Rayon(threads)
-    } else {
-        Parallelism::None
-    };
-    // SAFETY: the three views were bounds-checked above against their slices for the
-    // given extents and strides; `dst` is borrowed mutably, so it aliases neither operand.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            1,
-            dst_rs as isize,
-            accumulate,
-            lhs.data.as_ptr(),
-            lhs.cs as isize,
-            lhs.rs as isize,
-            rhs.data.as_ptr(),
-            rhs.cs as isize,
-            rhs.rs as isize,
-            1.0f32,
-            1.0f32,
-            false,
-            false,
-            false,
-            parallelism,
-        );
-    }
-}
 
 /// Evaluates `matmul` or `linear`.
 pub fn eval(op: &Op, args: &[Arg]) -> Result<TensorData, String> {

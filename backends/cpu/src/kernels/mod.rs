@@ -5,6 +5,7 @@ mod conv;
 pub(crate) mod elementwise;
 pub(crate) mod fmath;
 mod gather;
+mod gemm;
 mod matmul;
 mod movement;
 mod norm;

@@ -23,15 +23,31 @@ pub fn eval(op: &Op, args: &[Arg]) -> Result<TensorData, String> {
         .for_each(|(ri, (o, x))| {
             let base = (ri % s) * d;
             let (c, sn) = (&cv[base..base + d], &sv[base..base + d]);
-            for j in 0..d {
-                let rot = match (*interleaved, j % 2 == 0, j < half) {
-                    (true, true, _) => -x[j + 1],
-                    (true, false, _) => x[j - 1],
-                    (false, _, true) => -x[j + half],
-                    (false, _, false) => x[j - half],
-                };
-                o[j] = x[j] * c[j] + rot * sn[j];
+            if *interleaved {
+                // Pairs (x₀, x₁) → (x₀·c₀ − x₁·s₀, x₁·c₁ + x₀·s₁).
+                for (((o, x), c), sn) in o
+                    .chunks_exact_mut(2)
+                    .zip(x.chunks_exact(2))
+                    .zip(c.chunks_exact(2))
+                    .zip(sn.chunks_exact(2))
+                {
+                    o[0] = x[0] * c[0] + -x[1] * sn[0];
+                    o[1] = x[1] * c[1] + x[0] * sn[1];
+                }
+            } else {
+                // Halves (a, b) → (a·c − b·s, b·c + a·s), each half a vectorisable loop.
+                let (xa, xb) = x.split_at(half);
+                let (oa, ob) = o.split_at_mut(half);
+                rotate_half(oa, xa, xb, &c[..half], &sn[..half], -1.0);
+                rotate_half(ob, xb, xa, &c[half..], &sn[half..], 1.0);
             }
         });
     store_f32(x.ty.dtype, out)
+}
+
+/// `o = x·c + sign·other·s`, element by element.
+fn rotate_half(o: &mut [f32], x: &[f32], other: &[f32], c: &[f32], s: &[f32], sign: f32) {
+    for ((((o, &x), &y), &c), &s) in o.iter_mut().zip(x).zip(other).zip(c).zip(s) {
+        *o = x * c + (sign * y) * s;
+    }
 }

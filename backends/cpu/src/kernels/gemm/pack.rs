@@ -1,0 +1,150 @@
+//! Packed operands: the layouts the micro-kernel streams through.
+//!
+//! A packed A holds panels of [`MR`] rows; panel `p` stores, for every `k`, the `MR` values
+//! `A[p·MR + i, k]` side by side. A packed B holds panels of [`NR`] columns; panel `q`
+//! stores, for every `k`, the values `B[k, q·NR + j]`. Rows or columns past the matrix are
+//! zero. Any `k` sub-range of a panel is contiguous, so one packing serves products over
+//! parts of the inner dimension.
+
+use super::micro::{MR, NR};
+use super::transpose::interleave;
+use super::MatRef;
+
+/// An `m × k` left operand in [`MR`]-row panels.
+#[derive(Debug, Default)]
+pub struct PackedA {
+    m: usize,
+    k: usize,
+    data: Vec<f32>,
+}
+
+impl PackedA {
+    /// Rows of the packed matrix.
+    pub fn rows(&self) -> usize {
+        self.m
+    }
+
+    /// Repacks this buffer with rows `i0..i0 + m` and columns `p0..p0 + k` of `a`.
+    pub fn pack(&mut self, a: MatRef, i0: usize, m: usize, p0: usize, k: usize) {
+        let panels = m.div_ceil(MR);
+        self.m = m;
+        self.k = k;
+        self.data.clear();
+        self.data.resize(panels * MR * k, 0.0);
+        if k == 0 {
+            return;
+        }
+        for (p, panel) in self.data.chunks_exact_mut(MR * k).enumerate() {
+            let rows = (m - p * MR).min(MR);
+            let first = (i0 + p * MR) * a.rs + p0 * a.cs;
+            if a.cs == 1 {
+                // Row-major: read each row contiguously.
+                for i in 0..rows {
+                    let src = &a.data[first + i * a.rs..][..k];
+                    for (dst, &v) in panel.chunks_exact_mut(MR).zip(src) {
+                        dst[i] = v;
+                    }
+                }
+            } else if a.rs == 1 {
+                // Column-major: each step's values are contiguous.
+                for (kk, dst) in panel.chunks_exact_mut(MR).enumerate() {
+                    let src = &a.data[first + kk * a.cs..];
+                    if rows == MR {
+                        // A fixed-size copy, inlined (not a `memcpy` call per step).
+                        dst.copy_from_slice(&src[..MR]);
+                    } else {
+                        dst[..rows].copy_from_slice(&src[..rows]);
+                    }
+                }
+            } else {
+                for (kk, dst) in panel.chunks_exact_mut(MR).enumerate() {
+                    let first = first + kk * a.cs;
+                    for (i, d) in dst[..rows].iter_mut().enumerate() {
+                        *d = a.data[first + i * a.rs];
+                    }
+                }
+            }
+        }
+    }
+
+    /// Panel `p`, from inner index `k0` on.
+    pub(super) fn panel(&self, p: usize, k0: usize) -> &[f32] {
+        &self.data[(p * self.k + k0) * MR..(p + 1) * self.k * MR]
+    }
+}
+
+/// A `k × n` right operand in [`NR`]-column panels.
+#[derive(Debug, Default)]
+pub struct PackedB {
+    k: usize,
+    n: usize,
+    data: Vec<f32>,
+}
+
+impl PackedB {
+    /// Columns of the packed matrix.
+    pub fn cols(&self) -> usize {
+        self.n
+    }
+
+    /// Repacks this buffer with rows `p0..p0 + k` and columns `j0..j0 + n` of `b`; with
+    /// `parallel`, panels are packed on the current rayon pool.
+    pub fn pack(&mut self, b: MatRef, p0: usize, k: usize, j0: usize, n: usize, parallel: bool) {
+        use rayon::prelude::*;
+        let panels = n.div_ceil(NR);
+        self.k = k;
+        self.n = n;
+        self.data.clear();
+        self.data.resize(panels * NR * k, 0.0);
+        let one = |(q, panel): (usize, &mut [f32])| {
+            let cols = (n - q * NR).min(NR);
+            let first = p0 * b.rs + (j0 + q * NR) * b.cs;
+            if b.cs == 1 {
+                // Row-major: copy each row's run of columns.
+                for (kk, dst) in panel.chunks_exact_mut(NR).enumerate() {
+                    let src = &b.data[first + kk * b.rs..];
+                    if cols == NR {
+                        // A fixed-size copy, inlined (not a `memcpy` call per row).
+                        dst.copy_from_slice(&src[..NR]);
+                    } else {
+                        dst[..cols].copy_from_slice(&src[..cols]);
+                    }
+                }
+            } else if b.rs == 1 {
+                // Column-major (a transposed row-major matrix, e.g. a linear weight): each
+                // column's values are one contiguous run.
+                let src: [&[f32]; NR] = std::array::from_fn(|j| {
+                    if j < cols {
+                        &b.data[first + j * b.cs..][..k]
+                    } else {
+                        &[]
+                    }
+                });
+                interleave(&src[..cols], k, panel, NR);
+            } else {
+                for (kk, dst) in panel.chunks_exact_mut(NR).enumerate() {
+                    let first = first + kk * b.rs;
+                    for (j, d) in dst[..cols].iter_mut().enumerate() {
+                        *d = b.data[first + j * b.cs];
+                    }
+                }
+            }
+        };
+        if k == 0 {
+            return;
+        }
+        if parallel {
+            self.data
+                .par_chunks_exact_mut(NR * k)
+                .enumerate()
+                .for_each(one);
+        } else {
+            self.data.chunks_exact_mut(NR * k).enumerate().for_each(one);
+        }
+    }
+
+    /// Panel `q`, from inner index `k0` on.
+    pub(super) fn panel(&self, q: usize, k0: usize) -> &[f32] {
+        &self.data[(q * self.k + k0) * NR..(q + 1) * self.k * NR]
+    }
+}
