@@ -4,28 +4,16 @@
 //!
 //! Prints GFLOP/s for an f32 2048³ matmul, the same in bf16 and f16 (and gemm's native f16
 //! kernel for comparison), a VAE-like conv3d (`[1,64,9,64,64]` ⊛ `[64,64,3,3,3]`,
-//! padding 1) and 8-head attentions, each with its ratio to the development machine's
-//! measured f32 FMA peak (524 GFLOP/s on 2 AVX-512 cores, `performance_anchors.md`).
+//! padding 1) and 8-head attentions, each with its ratio to this machine's f32 FMA peak,
+//! measured in the same run (before and after) by a probe of independent FMA chains.
+//! `HYV_CPU_GEMM=blocked|gemm-crate` picks the contraction engine.
 //!
-//! First figures (2026-11-24), best of 3–5, on a 2-vCPU AMD EPYC Zen 3 (family 25) box
-//! **without AVX-512**, whose measured AVX2 FMA peak is 101 GFLOP/s per core and 198 on
-//! both, shared with other builds (load average 1.2–1.5, so ±30 % run to run):
-//!
-//! | kernel | 2 threads | 1 thread |
-//! |---|---|---|
-//! | matmul 2048³ f32 | best 125 ms, 138 GFLOP/s (70 % of 198; 26 % of 524), typically 100–110 | 71–77 GFLOP/s (72 % of 101) |
-//! | matmul 2048³ bf16 / f16 (widened to f32) | 86 / 89 GFLOP/s | 57 / 58 GFLOP/s |
-//! | conv3d above, f32 (shifted products) | 78 ms, 105 GFLOP/s (20 % of 524) | 62 GFLOP/s |
-//! | attention `[1,8,2048,64]` f32 | 94–111 ms, 78–92 GFLOP/s (15–17 % of 524) | 44–45 GFLOP/s |
-//! | attention `[1,8,2048,128]` f32 (HunyuanVideo's head dim) | busy box only: 50 GFLOP/s | 52–59 GFLOP/s |
+//! Figures, with the machine and date, are in `benches/RESULTS.md`.
 
 use hyv_backend_cpu::CpuBackend;
 use hyv_ir::{infer::infer, DType, HostTensor, Op, TensorData, F64};
 use hyv_runtime::Backend;
 use std::time::Instant;
-
-/// Measured f32 FMA peak of the reference development machine (2 cores, AVX-512), GFLOP/s.
-const PEAK_GFLOPS: f64 = 524.0;
 
 /// A tensor of `dtype` with a cheap deterministic pattern in [-1, 1].
 fn tensor(dtype: DType, shape: &[usize]) -> HostTensor {
@@ -42,6 +30,7 @@ fn bench(
     inputs: &[HostTensor],
     flops: f64,
     reps: usize,
+    peak: f64,
 ) {
     let dev: Vec<_> = inputs.iter().map(|t| backend.upload(t).unwrap()).collect();
     let refs: Vec<_> = dev.iter().collect();
@@ -57,9 +46,9 @@ fn bench(
         .fold(f64::INFINITY, f64::min);
     let gflops = flops / best / 1e9;
     println!(
-        "{name:<44} {:>9.2} ms {gflops:>8.1} GFLOP/s {:>6.1}% of {PEAK_GFLOPS}",
+        "{name:<44} {:>9.2} ms {gflops:>8.1} GFLOP/s {:>6.1}% of the measured peak",
         best * 1e3,
-        100.0 * gflops / PEAK_GFLOPS
+        100.0 * gflops / peak
     );
 }
 
@@ -71,15 +60,20 @@ fn main() {
         std::arch::is_x86_feature_detected!("avx512f"),
         std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma"),
     );
+    let peak = fma_peak::measure(backend.threads());
+    println!(
+        "measured FMA peak: {peak:.1} GFLOP/s on {} threads",
+        backend.threads()
+    );
     let n = 2048;
     let mm_flops = 2.0 * (n * n * n) as f64;
     for dtype in [DType::F32, DType::BF16, DType::F16] {
         let inputs = [tensor(dtype, &[n, n]), tensor(dtype, &[n, n])];
         let name = format!("matmul {n}³ {dtype}");
-        bench(&backend, &name, &Op::MatMul, &inputs, mm_flops, 5);
+        bench(&backend, &name, &Op::MatMul, &inputs, mm_flops, 5, peak);
     }
 
-    native_f16_gemm(n, mm_flops);
+    native_f16_gemm(n, mm_flops, peak);
 
     let conv = Op::Conv {
         stride: vec![1; 3],
@@ -99,6 +93,7 @@ fn main() {
         &inputs,
         conv_flops,
         3,
+        peak,
     );
 
     for d in [64, 128] {
@@ -111,13 +106,89 @@ fn main() {
         let qkv: Vec<HostTensor> = (0..3).map(|_| tensor(DType::F32, &[b, h, s, d])).collect();
         let flops = 4.0 * (b * h * s * s * d) as f64;
         let name = format!("attention [{b},{h},{s},{d}] f32");
-        bench(&backend, &name, &attn, &qkv, flops, 3);
+        bench(&backend, &name, &attn, &qkv, flops, 3, peak);
+    }
+    let after = fma_peak::measure(backend.threads());
+    println!("measured FMA peak again: {after:.1} GFLOP/s (a shared VM's speed drifts; compare within one run)");
+}
+
+/// The machine's f32 FMA throughput, measured: every thread runs twelve independent
+/// chains of fused multiply-adds (enough to cover the FMA latency on current x86 cores) on
+/// the widest vectors the CPU has (AVX-512 or AVX2), for about half a second.
+mod fma_peak {
+    use std::time::Instant;
+
+    /// Multiply-add steps per chain per thread.
+    const STEPS: usize = 50_000_000;
+
+    /// GFLOP/s of `threads` threads running the probe at once.
+    pub fn measure(threads: usize) -> f64 {
+        let start = Instant::now();
+        let flops: f64 = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads).map(|_| s.spawn(probe)).collect();
+            handles.into_iter().map(|h| h.join().unwrap()).sum()
+        });
+        flops / start.elapsed().as_secs_f64() / 1e9
+    }
+
+    /// Runs the chains; returns the FLOPs done (0 on CPUs without FMA).
+    fn probe() -> f64 {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                // SAFETY: AVX-512F is available, checked just above.
+                std::hint::black_box(unsafe { x86::chains_avx512() });
+                return (STEPS * 12 * 32) as f64;
+            }
+            if std::arch::is_x86_feature_detected!("fma") {
+                // SAFETY: AVX2/FMA are available, checked just above.
+                std::hint::black_box(unsafe { x86::chains_avx2() });
+                return (STEPS * 12 * 16) as f64;
+            }
+        }
+        0.0
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    mod x86 {
+        use super::STEPS;
+        use std::arch::x86_64::*;
+
+        #[target_feature(enable = "avx,fma")]
+        pub unsafe fn chains_avx2() -> f32 {
+            let (a, b) = (_mm256_set1_ps(0.999_999), _mm256_set1_ps(1e-7));
+            let mut r = [_mm256_set1_ps(1.0); 12];
+            for _ in 0..STEPS {
+                for x in r.iter_mut() {
+                    *x = _mm256_fmadd_ps(*x, a, b);
+                }
+            }
+            let sum = r
+                .iter()
+                .fold(_mm256_setzero_ps(), |s, &x| _mm256_add_ps(s, x));
+            _mm256_cvtss_f32(sum)
+        }
+
+        #[target_feature(enable = "avx512f")]
+        pub unsafe fn chains_avx512() -> f32 {
+            let (a, b) = (_mm512_set1_ps(0.999_999), _mm512_set1_ps(1e-7));
+            let mut r = [_mm512_set1_ps(1.0); 12];
+            for _ in 0..STEPS {
+                for x in r.iter_mut() {
+                    *x = _mm512_fmadd_ps(*x, a, b);
+                }
+            }
+            _mm512_reduce_add_ps(
+                r.iter()
+                    .fold(_mm512_setzero_ps(), |s, &x| _mm512_add_ps(s, x)),
+            )
+        }
     }
 }
 
 /// gemm's own f16 kernel on the same product (f16 operands and destination), for
 /// comparison with the backend's widen-to-f32 path.
-fn native_f16_gemm(n: usize, flops: f64) {
+fn native_f16_gemm(n: usize, flops: f64, peak: f64) {
     use half::f16;
     let a: Vec<f16> = (0..n * n)
         .map(|i| f16::from_f32((i % 17) as f32 / 17.0))
@@ -158,9 +229,9 @@ fn native_f16_gemm(n: usize, flops: f64) {
         .fold(f64::INFINITY, f64::min);
     let gflops = flops / best / 1e9;
     println!(
-        "{:<44} {:>9.2} ms {gflops:>8.1} GFLOP/s {:>6.1}% of {PEAK_GFLOPS}",
+        "{:<44} {:>9.2} ms {gflops:>8.1} GFLOP/s {:>6.1}% of the measured peak",
         format!("gemm native f16 {n}³ (not used)"),
         best * 1e3,
-        100.0 * gflops / PEAK_GFLOPS
+        100.0 * gflops / peak
     );
 }
