@@ -29,22 +29,27 @@ impl PackedA {
         let panels = m.div_ceil(MR);
         self.m = m;
         self.k = k;
-        self.data.clear();
-        self.data.resize(panels * MR * k, 0.0);
+        reuse(&mut self.data, panels * MR * k);
         if k == 0 {
             return;
         }
         for (p, panel) in self.data.chunks_exact_mut(MR * k).enumerate() {
             let rows = (m - p * MR).min(MR);
             let first = (i0 + p * MR) * a.rs + p0 * a.cs;
+            if rows < MR {
+                // The last panel's rows past the matrix are zero.
+                panel.chunks_exact_mut(MR).for_each(|d| d[rows..].fill(0.0));
+            }
             if a.cs == 1 {
-                // Row-major: read each row contiguously.
-                for i in 0..rows {
-                    let src = &a.data[first + i * a.rs..][..k];
-                    for (dst, &v) in panel.chunks_exact_mut(MR).zip(src) {
-                        dst[i] = v;
+                // Row-major: each row's values are one contiguous run.
+                let src: [&[f32]; MR] = std::array::from_fn(|i| {
+                    if i < rows {
+                        &a.data[first + i * a.rs..][..k]
+                    } else {
+                        &[]
                     }
-                }
+                });
+                interleave(&src[..rows], k, panel, MR);
             } else if a.rs == 1 {
                 // Column-major: each step's values are contiguous.
                 for (kk, dst) in panel.chunks_exact_mut(MR).enumerate() {
@@ -94,11 +99,14 @@ impl PackedB {
         let panels = n.div_ceil(NR);
         self.k = k;
         self.n = n;
-        self.data.clear();
-        self.data.resize(panels * NR * k, 0.0);
+        reuse(&mut self.data, panels * NR * k);
         let one = |(q, panel): (usize, &mut [f32])| {
             let cols = (n - q * NR).min(NR);
             let first = p0 * b.rs + (j0 + q * NR) * b.cs;
+            if cols < NR {
+                // The last panel's columns past the matrix are zero.
+                panel.chunks_exact_mut(NR).for_each(|d| d[cols..].fill(0.0));
+            }
             if b.cs == 1 {
                 // Row-major: copy each row's run of columns.
                 for (kk, dst) in panel.chunks_exact_mut(NR).enumerate() {
@@ -147,4 +155,11 @@ impl PackedB {
     pub(super) fn panel(&self, q: usize, k0: usize) -> &[f32] {
         &self.data[(q * self.k + k0) * NR..(q + 1) * self.k * NR]
     }
+}
+
+/// Sizes a packing buffer to `len` values without clearing what it held: every packing
+/// writes all of its values (padding included), so only growth needs initialising.
+fn reuse(data: &mut Vec<f32>, len: usize) {
+    data.truncate(len);
+    data.resize(len, 0.0);
 }

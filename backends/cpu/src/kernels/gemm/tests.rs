@@ -184,3 +184,58 @@ fn packed_products_cover_inner_and_column_ranges() {
         }
     }
 }
+
+#[test]
+fn a_reused_packing_buffer_pads_with_zeros_again() {
+    let (big_a, big_b) = (values(12 * 40, 8), values(40 * 32, 9));
+    let mut pa = PackedA::default();
+    let mut pb = PackedB::default();
+    pa.pack(MatRef::rows(&big_a, 40), 0, 12, 0, 40);
+    pb.pack(MatRef::rows(&big_b, 32), 0, 40, 0, 32, false);
+    // Now an edge-sized product (5 rows, 9 columns) in the same buffers.
+    let (m, k, n) = (5, 40, 9);
+    let (a, b) = (values(m * k, 10), values(k * n, 11));
+    pa.pack(MatRef::rows(&a, k), 0, m, 0, k);
+    pb.pack(MatRef::transposed(&b, k), 0, k, 0, n, false);
+    let mut dst = vec![0.0f32; m * NR];
+    gemm_packed(
+        Kernel::detect(),
+        &pa,
+        0..m,
+        0,
+        &pb,
+        0,
+        k,
+        0,
+        n,
+        &mut dst,
+        NR,
+        false,
+    );
+    let want = naive(
+        m,
+        n,
+        k,
+        MatRef::rows(&a, k),
+        MatRef::transposed(&b, k),
+        None,
+    );
+    for i in 0..m {
+        assert_close(
+            &dst[i * NR..i * NR + n],
+            &want[i * n..(i + 1) * n],
+            k,
+            &format!("row {i}"),
+        );
+    }
+    // The padded panel itself holds zeros past column n.
+    let panel = pb.panel(0, 0);
+    assert!(panel
+        .chunks_exact(NR)
+        .all(|step| step[n..].iter().all(|&v| v == 0.0)));
+    // And the A panel past row m.
+    let apanel = pa.panel(0, 0);
+    assert!(apanel
+        .chunks_exact(6)
+        .all(|step| step[m..].iter().all(|&v| v == 0.0)));
+}
