@@ -13,7 +13,10 @@
 # Environment: HYV (the hyv binary; default target/release/hyv, built when missing),
 # PYTHON (a Python with benches/torch/requirements.txt; default tools/golden/.venv/bin/python
 # when present, else python3), HYV_BACKENDS (default cpu), HYV_MODES (default eager,graph),
-# OUT (folder for hyv.json and torch.json; default a new temporary folder).
+# OUT (folder for the JSON files; default a new temporary folder), ROUNDS (default 1: how many
+# times to run both sides, alternating, so that a shared machine whose speed drifts over
+# minutes slows both alike; the summary then gives each round's hyv/torch ratios and their
+# median).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,31 +35,50 @@ fi
 out=${OUT:-$(mktemp -d)}
 mkdir -p "$out"
 
-echo "== hyv =="
-"$hyv" bench --backend "${HYV_BACKENDS:-cpu}" --mode "${HYV_MODES:-eager,graph}" "$@" \
-    --json "$out/hyv.json"
-flops=$("$python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["flops"])' "$out/hyv.json")
-echo
-echo "== PyTorch =="
-"$python" "$root/benches/torch/bench_dit_cpu.py" "$@" --flops "$flops" --json "$out/torch.json"
-echo
+rounds=${ROUNDS:-1}
+for round in $(seq "$rounds"); do
+    echo "== hyv (round $round of $rounds) =="
+    "$hyv" bench --backend "${HYV_BACKENDS:-cpu}" --mode "${HYV_MODES:-eager,graph}" "$@" \
+        --json "$out/hyv.$round.json"
+    flops=$("$python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["flops"])' \
+        "$out/hyv.$round.json")
+    echo
+    echo "== PyTorch (round $round of $rounds) =="
+    "$python" "$root/benches/torch/bench_dit_cpu.py" "$@" --flops "$flops" \
+        --json "$out/torch.$round.json"
+    echo
+done
 echo "== together (ratio: first row's median / this row's) =="
-"$python" - "$out/hyv.json" "$out/torch.json" <<'PY'
-import json, sys
+"$python" - "$out" "$rounds" <<'PY'
+import json, statistics, sys
 
-hyv, torch = (json.load(open(p)) for p in sys.argv[1:3])
+out, rounds = sys.argv[1], int(sys.argv[2])
 shapes = lambda r: [(i["name"], i["dtype"], list(i["shape"])) for i in r["inputs"]]
-if shapes(hyv) != shapes(torch):
-    sys.exit(f"input shapes differ:\n  hyv   {shapes(hyv)}\n  torch {shapes(torch)}")
-print("same inputs on both sides:", ", ".join(f"{n} {d}{s}" for n, d, s in shapes(hyv)))
-rows = hyv["rows"] + torch["rows"]
-base = rows[0]["median_ms"]
-print("| backend | mode | dtype | threads | ops | launches | median ms | min | max | GFLOP/s | peak MiB | ratio |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|")
-for r in rows:
-    peak = "-" if r["peak_mib"] is None else f"{r['peak_mib']:.1f}"
-    print(f"| {r['backend']} | {r['mode']} | {r['dtype']} | {r['threads']} | {r['ops']} | {r['launches']} "
-          f"| {r['median_ms']:.1f} | {r['min_ms']:.1f} | {r['max_ms']:.1f} | {r['gflops']:.1f} | {peak} "
-          f"| {base / r['median_ms']:.2f} |")
+per_round = []
+for k in range(1, rounds + 1):
+    hyv, torch = (json.load(open(f"{out}/{side}.{k}.json")) for side in ("hyv", "torch"))
+    if shapes(hyv) != shapes(torch):
+        sys.exit(f"input shapes differ:\n  hyv   {shapes(hyv)}\n  torch {shapes(torch)}")
+    if k == 1:
+        print("same inputs on both sides:", ", ".join(f"{n} {d}{s}" for n, d, s in shapes(hyv)))
+    rows = hyv["rows"] + torch["rows"]
+    if rounds > 1:
+        print(f"\nround {k}:")
+    base = rows[0]["median_ms"]
+    print("| backend | mode | dtype | threads | ops | launches | median ms | min | max | GFLOP/s | peak MiB | ratio |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        peak = "-" if r["peak_mib"] is None else f"{r['peak_mib']:.1f}"
+        print(f"| {r['backend']} | {r['mode']} | {r['dtype']} | {r['threads']} | {r['ops']} | {r['launches']} "
+              f"| {r['median_ms']:.1f} | {r['min_ms']:.1f} | {r['max_ms']:.1f} | {r['gflops']:.1f} | {peak} "
+              f"| {base / r['median_ms']:.2f} |")
+    per_round.append({f"{r['backend']} {r['mode']}": torch["rows"][0]["median_ms"] / r["median_ms"]
+                      for r in hyv["rows"]})
+if rounds > 1:
+    print("\nspeed-up of each hyv row over PyTorch (torch median / hyv median), per round and median:")
+    for key in per_round[0]:
+        ratios = [r[key] for r in per_round]
+        print(f"  {key}: " + ", ".join(f"{x:.2f}" for x in ratios)
+              + f"; median {statistics.median(ratios):.2f}")
 PY
-echo "JSON: $out/hyv.json $out/torch.json"
+echo "JSON files: $out"
