@@ -843,3 +843,35 @@ fn code_without_fma_is_as_accurate() {
         assert!(worst <= 1.2e-7, "{f:?}: {worst:e}");
     }
 }
+
+#[test]
+fn rounding_to_16_bits_in_registers_is_exact_on_special_values() {
+    // Ties, the f16 overflow edge, subnormals, signed zeros, infinities and NaN; then a
+    // dense sweep of bit patterns across f32's range.
+    let mut x = vec![
+        0.0,
+        -0.0,
+        1.0 + 1.0 / 256.0,
+        1.0 + 3.0 / 256.0,
+        1.0 + 1.0 / 2048.0,
+        65504.0,
+        65519.0,
+        65520.0,
+        -65520.0,
+        1e-8,
+        6e-8,
+        -3e-5,
+        1e-40,
+        3.4e38,
+        f32::MAX,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::NAN,
+        -f32::NAN,
+    ];
+    x.extend((0..4096u32).map(|i| f32::from_bits(i.wrapping_mul(1_048_573))));
+    for f in [UnaryFn::RoundBf16, UnaryFn::RoundF16] {
+        let p = unary_program(f, ElemType::F32, ElemType::F32);
+        check_program(&p, &[to_bytes(&x, ElemType::F32)], x.len(), 0.0, 0.0);
+    }
+}

@@ -10,8 +10,6 @@ use hyv_ir::{BinaryOp, CmpOp, DType, UnaryOp};
 ///
 /// * a row-reduction tail, or a bool output or input (the JIT's values are floats only);
 /// * the bool ops `not`, `and`, `or`;
-/// * a rounding to f16/bf16 other than the one of the stored result (an intermediate
-///   16-bit node), since the JIT rounds only when it stores;
 /// * an input read that is not contiguous, a broadcast scalar or one contiguous run
 ///   repeated along broadcast dimensions around it (`(i / div) % period`), e.g. a
 ///   broadcast along an axis between two kept ones.
@@ -59,6 +57,9 @@ pub fn lower(program: &FusedProgram, name: &str) -> Option<jit::Program> {
                 insts.push(Inst::constant(0.0));
                 Inst::Compare(CmpFn::Ne, v(a), insts.len() - 1)
             }
+            // An intermediate 16-bit node: round in registers.
+            Instr::Cast(DType::BF16, a) => Inst::Unary(UnaryFn::RoundBf16, v(a)),
+            Instr::Cast(DType::F16, a) => Inst::Unary(UnaryFn::RoundF16, v(a)),
             Instr::Cast(..) => return None,
         };
         insts.push(inst);

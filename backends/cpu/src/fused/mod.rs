@@ -12,9 +12,10 @@
 //!   instructions the Cranelift JIT ([`crate::jit`]) expresses becomes one native f32x4
 //!   kernel, compiled when the graph is. Its exp/log/tanh/erf/sin/cos are polynomial
 //!   approximations (a few ulp, see the JIT's `math`), so results are close to, not bit
-//!   identical with, the eager kernels'.
-//! * Interpreted (module `eval`; row reductions, bool values, intermediate 16-bit
-//!   roundings, multi-axis broadcasts, or with the JIT disabled, see
+//!   identical with, the eager kernels'. A 16-bit node inside the chain rounds its value in
+//!   registers (round to nearest even, exactly as a store would).
+//! * Interpreted (module `eval`; row reductions, bool values, multi-axis broadcasts, or
+//!   with the JIT disabled, see
 //!   [`CpuBackend::with_jit`](crate::CpuBackend::with_jit)): chunks of a few thousand
 //!   elements in parallel with a chunk-sized buffer per register, so no intermediate tensor
 //!   is ever materialised. f16/bf16 values are loaded exactly into f32 and every 16-bit

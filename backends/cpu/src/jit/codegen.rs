@@ -325,6 +325,14 @@ fn unary(s: &mut Simd, f: UnaryFn, x: Value) -> Value {
         UnaryFn::GeluTanh => math::gelu_tanh(s, x),
         UnaryFn::GeluErf => math::gelu_erf(s, x),
         UnaryFn::Square => s.mul(x, x),
+        UnaryFn::RoundBf16 => {
+            let h = convert::f32_to_bf16(s, x);
+            convert::bf16_to_f32(s, h)
+        }
+        UnaryFn::RoundF16 => {
+            let h = convert::f32_to_f16(s, x);
+            convert::f16_to_f32(s, h)
+        }
     }
 }
 

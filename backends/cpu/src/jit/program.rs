@@ -131,11 +131,16 @@ pub enum UnaryFn {
     GeluErf,
     /// `x · x`.
     Square,
+    /// `x` rounded to the nearest bf16 (ties to even; NaN stays NaN), kept as f32: an
+    /// intermediate bf16 value of a fused chain.
+    RoundBf16,
+    /// `x` rounded to the nearest f16 (ties to even, overflow to ±inf), kept as f32.
+    RoundF16,
 }
 
 impl UnaryFn {
     /// Every unary function, for tests and tools.
-    pub const ALL: [UnaryFn; 18] = [
+    pub const ALL: [UnaryFn; 20] = [
         UnaryFn::Neg,
         UnaryFn::Abs,
         UnaryFn::Exp,
@@ -154,6 +159,8 @@ impl UnaryFn {
         UnaryFn::GeluTanh,
         UnaryFn::GeluErf,
         UnaryFn::Square,
+        UnaryFn::RoundBf16,
+        UnaryFn::RoundF16,
     ];
 }
 

@@ -66,6 +66,8 @@ pub fn unary(f: UnaryFn, x: f32) -> f32 {
         UnaryFn::GeluTanh => gelu_tanh(x),
         UnaryFn::GeluErf => gelu_erf(x),
         UnaryFn::Square => x * x,
+        UnaryFn::RoundBf16 => bf16::from_f32(x).to_f32(),
+        UnaryFn::RoundF16 => f16::from_f32(x).to_f32(),
     }
 }
 
