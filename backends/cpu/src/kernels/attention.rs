@@ -117,6 +117,9 @@ impl Task<'_> {
         let kernel = Kernel::detect();
         let mut qt = PackedB::default();
         qt.pack(MatRef::transposed(self.q, d), 0, d, 0, rows, false);
+        // Scores come out scaled: (s·q)·k instead of s·(q·k), one multiply per query value
+        // instead of one per score.
+        qt.scale(self.scale);
         let mut st = vec![0.0f32; TILE_K * rows];
         let mut p = PackedA::default();
         let mut state = Running {
@@ -183,9 +186,9 @@ impl Task<'_> {
         }
     }
 
-    /// Scales the raw scores `st` (keys `j0..` × this task's queries) in place, hiding
-    /// invisible keys as −∞; returns each query's maximum (NaN ignored) and whether it
-    /// sees any key of the block.
+    /// Hides the invisible keys of the (already scaled) scores `st` (keys `j0..` × this
+    /// task's queries) as −∞; returns each query's maximum (NaN ignored) and whether it sees
+    /// any key of the block.
     fn scores(&self, st: &mut [f32], rows: usize, j0: usize) -> (Vec<f32>, Vec<bool>) {
         let mut max = vec![f32::NEG_INFINITY; rows];
         let mut visible = vec![false; rows];
@@ -207,7 +210,6 @@ impl Task<'_> {
                 .zip(&mut max[first..])
                 .zip(&mut visible[first..])
             {
-                *e *= self.scale;
                 *m = m.max(*e);
                 *v = true;
             }

@@ -155,6 +155,11 @@ impl PackedB {
     pub(super) fn panel(&self, q: usize, k0: usize) -> &[f32] {
         &self.data[(q * self.k + k0) * NR..(q + 1) * self.k * NR]
     }
+
+    /// Multiplies every packed value by `s`.
+    pub fn scale(&mut self, s: f32) {
+        self.data.iter_mut().for_each(|v| *v *= s);
+    }
 }
 
 /// Sizes a packing buffer to `len` values without clearing what it held: every packing
