@@ -36,39 +36,7 @@ impl PackedA {
         for (p, panel) in self.data.chunks_exact_mut(MR * k).enumerate() {
             let rows = (m - p * MR).min(MR);
             let first = (i0 + p * MR) * a.rs + p0 * a.cs;
-            if rows < MR {
-                // The last panel's rows past the matrix are zero.
-                panel.chunks_exact_mut(MR).for_each(|d| d[rows..].fill(0.0));
-            }
-            if a.cs == 1 {
-                // Row-major: each row's values are one contiguous run.
-                let src: [&[f32]; MR] = std::array::from_fn(|i| {
-                    if i < rows {
-                        &a.data[first + i * a.rs..][..k]
-                    } else {
-                        &[]
-                    }
-                });
-                interleave(&src[..rows], k, panel, MR);
-            } else if a.rs == 1 {
-                // Column-major: each step's values are contiguous.
-                for (kk, dst) in panel.chunks_exact_mut(MR).enumerate() {
-                    let src = &a.data[first + kk * a.cs..];
-                    if rows == MR {
-                        // A fixed-size copy, inlined (not a `memcpy` call per step).
-                        dst.copy_from_slice(&src[..MR]);
-                    } else {
-                        dst[..rows].copy_from_slice(&src[..rows]);
-                    }
-                }
-            } else {
-                for (kk, dst) in panel.chunks_exact_mut(MR).enumerate() {
-                    let first = first + kk * a.cs;
-                    for (i, d) in dst[..rows].iter_mut().enumerate() {
-                        *d = a.data[first + i * a.rs];
-                    }
-                }
-            }
+            pack_panel::<MR>(a.data, first, a.rs, a.cs, rows, k, panel);
         }
     }
 
@@ -103,40 +71,7 @@ impl PackedB {
         let one = |(q, panel): (usize, &mut [f32])| {
             let cols = (n - q * NR).min(NR);
             let first = p0 * b.rs + (j0 + q * NR) * b.cs;
-            if cols < NR {
-                // The last panel's columns past the matrix are zero.
-                panel.chunks_exact_mut(NR).for_each(|d| d[cols..].fill(0.0));
-            }
-            if b.cs == 1 {
-                // Row-major: copy each row's run of columns.
-                for (kk, dst) in panel.chunks_exact_mut(NR).enumerate() {
-                    let src = &b.data[first + kk * b.rs..];
-                    if cols == NR {
-                        // A fixed-size copy, inlined (not a `memcpy` call per row).
-                        dst.copy_from_slice(&src[..NR]);
-                    } else {
-                        dst[..cols].copy_from_slice(&src[..cols]);
-                    }
-                }
-            } else if b.rs == 1 {
-                // Column-major (a transposed row-major matrix, e.g. a linear weight): each
-                // column's values are one contiguous run.
-                let src: [&[f32]; NR] = std::array::from_fn(|j| {
-                    if j < cols {
-                        &b.data[first + j * b.cs..][..k]
-                    } else {
-                        &[]
-                    }
-                });
-                interleave(&src[..cols], k, panel, NR);
-            } else {
-                for (kk, dst) in panel.chunks_exact_mut(NR).enumerate() {
-                    let first = first + kk * b.rs;
-                    for (j, d) in dst[..cols].iter_mut().enumerate() {
-                        *d = b.data[first + j * b.cs];
-                    }
-                }
-            }
+            pack_panel::<NR>(b.data, first, b.cs, b.rs, cols, k, panel);
         };
         if k == 0 {
             return;
@@ -159,6 +94,53 @@ impl PackedB {
     /// Multiplies every packed value by `s`.
     pub fn scale(&mut self, s: f32) {
         self.data.iter_mut().for_each(|v| *v *= s);
+    }
+}
+
+/// Packs one panel of width `W` (`k` steps of `W` values): lane `l < lanes` of step `kk`
+/// is `data[first + l·lane + kk·step]`, lanes past `lanes` are zero. A's panels have rows
+/// as lanes, B's columns.
+fn pack_panel<const W: usize>(
+    data: &[f32],
+    first: usize,
+    lane: usize,
+    step: usize,
+    lanes: usize,
+    k: usize,
+    panel: &mut [f32],
+) {
+    if lanes < W {
+        // The last panel's lanes past the matrix are zero.
+        panel.chunks_exact_mut(W).for_each(|d| d[lanes..].fill(0.0));
+    }
+    if step == 1 {
+        // Each lane's values are one contiguous run (A row-major, B column-major).
+        let src: [&[f32]; W] = std::array::from_fn(|l| {
+            if l < lanes {
+                &data[first + l * lane..][..k]
+            } else {
+                &[]
+            }
+        });
+        interleave(&src[..lanes], k, panel, W);
+    } else if lane == 1 {
+        // Each step's values are contiguous (A column-major, B row-major).
+        for (kk, dst) in panel.chunks_exact_mut(W).enumerate() {
+            let src = &data[first + kk * step..];
+            if lanes == W {
+                // A fixed-size copy, inlined (not a `memcpy` call per step).
+                dst.copy_from_slice(&src[..W]);
+            } else {
+                dst[..lanes].copy_from_slice(&src[..lanes]);
+            }
+        }
+    } else {
+        for (kk, dst) in panel.chunks_exact_mut(W).enumerate() {
+            let first = first + kk * step;
+            for (l, d) in dst[..lanes].iter_mut().enumerate() {
+                *d = data[first + l * lane];
+            }
+        }
     }
 }
 
