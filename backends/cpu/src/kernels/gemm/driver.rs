@@ -60,9 +60,12 @@ unsafe impl Send for Dst {}
 unsafe impl Sync for Dst {}
 
 impl Dst {
-    fn at(self, offset: usize) -> *mut f32 {
-        // SAFETY: callers stay inside the destination, checked by `sgemm_with`.
-        unsafe { self.0.add(offset) }
+    /// The address `offset` values in.
+    ///
+    /// # Safety
+    /// `offset` must stay inside the destination.
+    unsafe fn at(self, offset: usize) -> *mut f32 {
+        self.0.add(offset)
     }
 }
 
@@ -114,10 +117,11 @@ pub unsafe fn run(
                     let (c0, cols) = (q0 * NR, (q1 * NR).min(nc) - q0 * NR);
                     with_buf(&A_BUF, |ap| {
                         ap.pack(lhs, i0, rows, pc, kcb);
-                        let out = dst.at(i0 * d.dst_rs + jc + c0);
-                        // SAFETY: this task's tile lies inside the destination, and no
-                        // other task writes it.
+                        // SAFETY: this task's tile lies inside the destination (rows
+                        // `i0..i0 + rows`, columns `jc + c0..` of `cols`), and no other task
+                        // writes it.
                         unsafe {
+                            let out = dst.at(i0 * d.dst_rs + jc + c0);
                             packed_block(
                                 kernel,
                                 ap,
