@@ -1,0 +1,253 @@
+//! [`CudaBackend`]: the `Backend` implementation on one CUDA device.
+//!
+//! Not yet verified on a GPU: written against cudarc's API and built without CUDA; only
+//! the construction errors and kernel compilation are tested on machines without one.
+
+use crate::codegen::{attention_kernel, eager_kernel, AttentionSpec, KernelSource};
+use crate::device::CudaBuffer;
+use crate::error::{cuda_error, driver_present, no_driver, no_nvrtc, nvrtc_present, NAME};
+use crate::executable::CudaExecutable;
+use crate::kernels::{Arg, KernelCache};
+use crate::nvrtc::NvrtcOptions;
+use crate::ptx_cache::PtxCache;
+use cudarc::driver::{CudaContext, CudaStream};
+use hyv_ir::{Graph, HostTensor, Op, TensorData, TensorType};
+use hyv_runtime::{Backend, CompileOptions, DeviceTensor, Error, Executable, Result};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// The CUDA backend on one device: generated NVRTC kernels for elementwise ops, row
+/// reductions and fusion groups (one kernel per group in graph mode), and a SIMT
+/// flash-attention kernel. Matmul (cuBLASLt), convolution, gathers and data movement are
+/// not implemented yet: those ops give an error naming them.
+#[derive(Clone)]
+pub struct CudaBackend {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    device: usize,
+    stream: Arc<CudaStream>,
+    kernels: KernelCache,
+    /// Eager kernels by op signature (`None`: the op has no generated kernel).
+    eager: Mutex<HashMap<String, Option<Arc<KernelSource>>>>,
+}
+
+impl CudaBackend {
+    /// The backend on CUDA device `device` (0 is the first), with NVRTC options and the
+    /// PTX cache from the environment (`HYV_CUDA_ARCH`, `HYV_CACHE_DIR`). Errors, never
+    /// panics, when the driver or NVRTC cannot be loaded or the device cannot be opened.
+    pub fn new(device: usize) -> Result<Self> {
+        if !driver_present() {
+            return Err(no_driver());
+        }
+        if !nvrtc_present() {
+            return Err(no_nvrtc());
+        }
+        let ctx = CudaContext::new(device)
+            .map_err(|e| cuda_error(format!("cannot open CUDA device {device}: {e}")))?;
+        let stream = ctx.default_stream();
+        let kernels = KernelCache::new(ctx, NvrtcOptions::default(), PtxCache::from_env());
+        Ok(CudaBackend {
+            inner: Arc::new(Inner {
+                device,
+                stream,
+                kernels,
+                eager: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+
+    /// The device ordinal.
+    pub fn device(&self) -> usize {
+        self.inner.device
+    }
+
+    /// A new uninitialised device buffer for a tensor of type `ty`.
+    pub(crate) fn alloc(&self, ty: &TensorType) -> Result<CudaBuffer> {
+        let bytes = (ty.shape.numel() * ty.dtype.size_in_bytes()).max(1);
+        // SAFETY: every kernel writes each element of its output before it is read.
+        let slice = unsafe { self.inner.stream.alloc::<u8>(bytes) }
+            .map_err(|e| cuda_error(format!("cannot allocate {bytes} bytes for {ty}: {e}")))?;
+        Ok(CudaBuffer(slice))
+    }
+
+    /// Launches `kernel` on the backend's stream.
+    pub(crate) fn launch(&self, kernel: &KernelSource, args: &[Arg]) -> Result<()> {
+        self.inner.kernels.launch(&self.inner.stream, kernel, args)
+    }
+
+    /// The eager kernel of `op` for these types, generated once per signature.
+    fn eager(
+        &self,
+        op: &Op,
+        out: &TensorType,
+        inputs: &[TensorType],
+    ) -> Result<Option<Arc<KernelSource>>> {
+        let key = format!("{op:?} {out} {inputs:?}");
+        let mut cache = self
+            .inner
+            .eager
+            .lock()
+            .map_err(|_| cuda_error("the eager kernel cache lock is poisoned"))?;
+        Ok(cache
+            .entry(key)
+            .or_insert_with(|| eager_kernel(op, out, inputs).map(Arc::new))
+            .clone())
+    }
+
+    /// Runs the attention kernel: `q, k, v [, key_mask]` → `out`.
+    fn attention(
+        &self,
+        op: &Op,
+        out: &TensorType,
+        inputs: &[&DeviceTensor],
+    ) -> std::result::Result<DeviceTensor, String> {
+        let Op::Attention {
+            scale,
+            causal,
+            has_mask,
+        } = op
+        else {
+            return Err("not an attention op".into());
+        };
+        let q = inputs.first().ok_or("attention needs q, k and v")?.ty();
+        let k = inputs.get(1).ok_or("attention needs q, k and v")?.ty();
+        let (&[b, h, sq, d], &[_, _, sk, _]) = (q.shape.dims(), k.shape.dims()) else {
+            return Err(format!(
+                "attention operands must be [B, H, S, D], got q {q} and k {k}"
+            ));
+        };
+        if out.shape.dims().last() != Some(&d) {
+            return Err(format!(
+                "the attention kernel needs v's head dim = q's ({d}), got output {out}"
+            ));
+        }
+        let spec = AttentionSpec {
+            dtype: q.dtype,
+            head_dim: d,
+        };
+        let kernel = attention_kernel(spec, b * h, sq).ok_or_else(|| {
+            format!(
+                "no attention kernel for {} with head dim {d} (needs a multiple of 32)",
+                q.dtype
+            )
+        })?;
+        let buffers = inputs
+            .iter()
+            .map(|t| buffer(t))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let result = self.alloc(out).map_err(|e| e.to_string())?;
+        let mask = match (*has_mask, buffers.get(3)) {
+            (true, Some(m)) => Arg::Buffer(m),
+            (true, None) => return Err("attention has_mask but no mask operand".into()),
+            (false, _) => Arg::Null,
+        };
+        let int = |v: usize| {
+            i32::try_from(v)
+                .map(Arg::Int)
+                .map_err(|_| format!("attention size {v} exceeds i32"))
+        };
+        let args = [
+            Arg::Buffer(buffers[0]),
+            Arg::Buffer(buffers[1]),
+            Arg::Buffer(buffers[2]),
+            mask,
+            Arg::Buffer(&result),
+            int(h)?,
+            int(sq)?,
+            int(sk)?,
+            Arg::Float(scale.0 as f32),
+            Arg::Int(i32::from(*causal)),
+        ];
+        self.launch(&kernel, &args).map_err(|e| e.to_string())?;
+        Ok(wrap(out.clone(), result))
+    }
+}
+
+/// Wraps a device buffer as a tensor of type `ty`.
+pub(crate) fn wrap(ty: TensorType, buffer: CudaBuffer) -> DeviceTensor {
+    DeviceTensor::new(ty, Arc::new(buffer))
+}
+
+/// The device buffer of a tensor, or a message when another backend made it.
+pub(crate) fn buffer(t: &DeviceTensor) -> std::result::Result<&CudaBuffer, String> {
+    t.buffer::<CudaBuffer>()
+        .ok_or_else(|| format!("tensor {} was not created by the CUDA backend", t.ty()))
+}
+
+impl Backend for CudaBackend {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn upload(&self, tensor: &HostTensor) -> Result<DeviceTensor> {
+        let bytes = tensor.data().to_le_bytes();
+        let slice = self
+            .inner
+            .stream
+            .clone_htod(&bytes)
+            .map_err(|e| cuda_error(format!("cannot upload {}: {e}", tensor.ty())))?;
+        Ok(wrap(tensor.ty().clone(), CudaBuffer(slice)))
+    }
+
+    fn download(&self, tensor: &DeviceTensor) -> Result<HostTensor> {
+        let ty = tensor.ty();
+        let b = buffer(tensor).map_err(cuda_error)?;
+        let mut bytes = self
+            .inner
+            .stream
+            .clone_dtoh(&b.0)
+            .map_err(|e| cuda_error(format!("cannot download {ty}: {e}")))?;
+        bytes.truncate(ty.shape.numel() * ty.dtype.size_in_bytes());
+        let data = TensorData::from_le_bytes(ty.dtype, &bytes)
+            .ok_or_else(|| cuda_error(format!("downloaded bytes do not make a {ty}")))?;
+        HostTensor::new(ty.shape.clone(), data).map_err(Error::from)
+    }
+
+    fn execute(
+        &self,
+        op: &Op,
+        out: &TensorType,
+        inputs: &[&DeviceTensor],
+        path: &str,
+    ) -> Result<DeviceTensor> {
+        let context = |m: String| cuda_error(format!("{} at `{path}`: {m}", op.name()));
+        if matches!(op, Op::Attention { .. }) {
+            return self.attention(op, out, inputs).map_err(context);
+        }
+        let types: Vec<TensorType> = inputs.iter().map(|t| t.ty().clone()).collect();
+        let Some(kernel) = self.eager(op, out, &types)? else {
+            return Err(context(
+                "no CUDA kernel for this op yet (elementwise ops on floats and bools, \
+                 last-axis float reductions and attention have one)"
+                    .into(),
+            ));
+        };
+        let buffers = inputs
+            .iter()
+            .map(|t| buffer(t))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(context)?;
+        let result = self.alloc(out)?;
+        let mut args: Vec<Arg> = buffers.into_iter().map(Arg::Buffer).collect();
+        args.push(Arg::Buffer(&result));
+        self.launch(&kernel, &args)?;
+        Ok(wrap(out.clone(), result))
+    }
+
+    /// Attention runs on its own kernel; every other composite is decomposed so that its
+    /// pieces fuse.
+    fn claims_composite(&self, op: &Op) -> bool {
+        matches!(op, Op::Attention { .. })
+    }
+
+    /// Fusion groups run as one generated kernel each.
+    fn fuses(&self) -> bool {
+        true
+    }
+
+    fn compile(&self, graph: &Graph, _options: &CompileOptions) -> Result<Box<dyn Executable>> {
+        Ok(Box::new(CudaExecutable::new(graph, self.clone())?))
+    }
+}

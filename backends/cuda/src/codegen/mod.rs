@@ -1,0 +1,88 @@
+//! CUDA C generation: one `extern "C" __global__` kernel per fused program
+//! ([`fused_kernel`]), per graph ([`graph_kernels`]) and per eager op ([`eager_kernel`]),
+//! plus the flash-attention kernel ([`attention_kernel`]).
+//!
+//! Every source starts with the same prelude (`prelude.cuh`: 16-bit conversions with
+//! round-to-nearest-even, scalar and 8-wide vector loads and stores, NaN-propagating
+//! max/min, block reductions) and needs no header, so NVRTC compiles it without a CUDA
+//! toolkit. Shapes are static, so sizes and strides are constants in the source.
+
+mod access;
+mod attention;
+mod expr;
+mod fused;
+
+pub use attention::{attention_kernel, AttentionSpec, ATTENTION_BLOCK_Q};
+pub use fused::{eager_kernel, fused_kernel, graph_kernels};
+
+use hyv_ir::DType;
+
+/// The helpers every generated source starts with.
+pub const PRELUDE: &str = include_str!("prelude.cuh");
+
+/// How a kernel is launched (the runtime derives grid and block sizes from it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Launch {
+    /// A grid-stride loop over `items` work items of one element (or of 8 elements when
+    /// `vector`), any grid size.
+    Elementwise {
+        /// Work items: elements, or groups of 8 elements when `vector`.
+        items: u64,
+        /// Whether each item is 8 consecutive elements (vector loads and stores).
+        vector: bool,
+    },
+    /// One block of `threads` threads per row.
+    Rows {
+        /// Rows, one block each.
+        rows: u64,
+        /// Threads per block (a multiple of 32).
+        threads: u32,
+    },
+    /// The attention kernel: one block per (batch·head, tile of
+    /// [`ATTENTION_BLOCK_Q`] queries).
+    Attention {
+        /// Blocks along x: query tiles.
+        query_tiles: u32,
+        /// Blocks along y: batch × heads.
+        batch_heads: u32,
+    },
+}
+
+/// The CUDA C source of one kernel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KernelSource {
+    /// The `extern "C"` entry point (also the PTX `.entry` name).
+    pub name: String,
+    /// The complete translation unit.
+    pub source: String,
+    /// How to launch it.
+    pub launch: Launch,
+}
+
+/// The storage type name of `dtype` in generated code and the suffix of its load/store
+/// helpers. `None` for integers, which no generated kernel reads.
+pub(crate) fn storage(dtype: DType) -> Option<(&'static str, &'static str)> {
+    Some(match dtype {
+        DType::F32 => ("float", "f32"),
+        DType::F16 => ("hyv_u16", "f16"),
+        DType::BF16 => ("hyv_u16", "bf16"),
+        DType::Bool => ("hyv_u8", "bool"),
+        DType::I32 | DType::I64 => return None,
+    })
+}
+
+/// A stable 64-bit FNV-1a hash (kernel names and cache keys must not change between
+/// builds, which `std`'s hasher does not promise).
+pub fn fnv1a(parts: &[&[u8]]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for &b in *part {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        // Separate the parts, so ("ab", "c") and ("a", "bc") differ.
+        h ^= 0xff;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}

@@ -1,0 +1,129 @@
+//! [`CudaExecutable`]: a compiled graph: one generated kernel per fusion group, the eager
+//! kernels for every other node.
+//!
+//! Not yet verified on a GPU (see the crate docs).
+
+use crate::backend::{buffer, wrap, CudaBackend};
+use crate::codegen::{fused_kernel, KernelSource};
+use crate::error::cuda_error;
+use crate::kernels::Arg;
+use hyv_ir::{Graph, Op};
+use hyv_passes::fused::{plan, Step};
+use hyv_runtime::binding::{check_inputs, parameter};
+use hyv_runtime::{Backend, DeviceTensor, Executable, ParamMap, Result};
+
+/// A verified graph run in node order on a [`CudaBackend`]: fusion groups as generated
+/// kernels (built when the executable is), other nodes through [`Backend::execute`]. Each
+/// value is dropped after its last use.
+pub struct CudaExecutable {
+    graph: Graph,
+    backend: CudaBackend,
+    /// The steps, each fused one with its kernel.
+    steps: Vec<(Step, Option<KernelSource>)>,
+}
+
+impl CudaExecutable {
+    /// Verifies `graph` and generates its fused kernels.
+    pub fn new(graph: &Graph, backend: CudaBackend) -> Result<Self> {
+        hyv_ir::verify(graph)?;
+        let steps = plan(graph)
+            .into_iter()
+            .map(|step| {
+                let kernel = match &step {
+                    Step::Fused { root, program, .. } => {
+                        let label = format!("fused_{}", graph.node(*root).op.name());
+                        fused_kernel(program, &label)
+                    }
+                    Step::Node(_) => None,
+                };
+                (step, kernel)
+            })
+            .collect();
+        Ok(CudaExecutable {
+            graph: graph.clone(),
+            backend,
+            steps,
+        })
+    }
+}
+
+impl Executable for CudaExecutable {
+    fn run(&self, inputs: &[DeviceTensor], params: &ParamMap) -> Result<Vec<DeviceTensor>> {
+        let graph = &self.graph;
+        check_inputs(graph, inputs)?;
+        let mut uses = vec![0usize; graph.len()];
+        for (step, _) in &self.steps {
+            for i in step.io(graph).1 {
+                uses[i.0] += 1;
+            }
+        }
+        for o in graph.outputs() {
+            uses[o.0] += 1;
+        }
+        let mut values: Vec<Option<DeviceTensor>> = vec![None; graph.len()];
+        let mut next_input = inputs.iter();
+        for (step, kernel) in &self.steps {
+            let (id, operands) = step.io(graph);
+            let node = graph.node(id);
+            let args = operands
+                .iter()
+                .map(|i| {
+                    values[i.0].as_ref().ok_or_else(|| {
+                        cuda_error(format!(
+                            "operand {i} of node {id} is not computed before it"
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<&DeviceTensor>>>()?;
+            let value = match (kernel, &node.op) {
+                (_, Op::Input { .. }) => next_input.next().cloned().expect("input count checked"),
+                (_, Op::Parameter { .. }) => parameter(graph, id, params)?.clone(),
+                (Some(kernel), op) => {
+                    let context = |m: String| {
+                        cuda_error(format!(
+                            "fused group ending in {} at `{}`: {m}",
+                            op.name(),
+                            node.path
+                        ))
+                    };
+                    let buffers = args
+                        .iter()
+                        .map(|t| buffer(t))
+                        .collect::<std::result::Result<Vec<_>, _>>()
+                        .map_err(context)?;
+                    let result = self.backend.alloc(&node.ty)?;
+                    let mut kargs: Vec<Arg> = buffers.into_iter().map(Arg::Buffer).collect();
+                    kargs.push(Arg::Buffer(&result));
+                    self.backend.launch(kernel, &kargs)?;
+                    wrap(node.ty.clone(), result)
+                }
+                (None, op) => self.backend.execute(op, &node.ty, &args, &node.path)?,
+            };
+            values[id.0] = Some(value);
+            for i in operands {
+                uses[i.0] -= 1;
+                if uses[i.0] == 0 {
+                    values[i.0] = None;
+                }
+            }
+        }
+        Ok(graph
+            .outputs()
+            .iter()
+            .map(|o| values[o.0].clone().expect("outputs are computed"))
+            .collect())
+    }
+
+    /// One launch per fused group plus one per other node (inputs and parameters excluded).
+    fn kernel_launches(&self) -> Option<usize> {
+        Some(
+            self.steps
+                .iter()
+                .filter(|(s, _)| {
+                    !matches!(s, Step::Node(id)
+                        if matches!(self.graph.node(*id).op, Op::Input { .. } | Op::Parameter { .. }))
+                })
+                .count(),
+        )
+    }
+}
