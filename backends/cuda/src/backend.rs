@@ -165,6 +165,12 @@ impl CudaBackend {
     }
 }
 
+/// The composites the CUDA backend runs natively in graph mode: attention, on its own
+/// kernel; every other composite is decomposed so that its pieces fuse.
+pub fn claims_composite(op: &Op) -> bool {
+    matches!(op, Op::Attention { .. })
+}
+
 /// Wraps a device buffer as a tensor of type `ty`.
 pub(crate) fn wrap(ty: TensorType, buffer: CudaBuffer) -> DeviceTensor {
     DeviceTensor::new(ty, Arc::new(buffer))
@@ -236,10 +242,8 @@ impl Backend for CudaBackend {
         Ok(wrap(out.clone(), result))
     }
 
-    /// Attention runs on its own kernel; every other composite is decomposed so that its
-    /// pieces fuse.
     fn claims_composite(&self, op: &Op) -> bool {
-        matches!(op, Op::Attention { .. })
+        claims_composite(op)
     }
 
     /// Fusion groups run as one generated kernel each.

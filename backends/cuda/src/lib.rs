@@ -25,7 +25,9 @@ mod executable;
 mod kernels;
 pub mod nvrtc;
 pub mod ptx_cache;
+pub mod testing;
 
+pub use backend::claims_composite;
 pub use backend::CudaBackend;
 pub use device::CudaBuffer;
 pub use error::{driver_present, nvrtc_present};

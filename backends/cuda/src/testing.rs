@@ -1,0 +1,30 @@
+//! Helpers for tests that need NVRTC (this crate's and the `hyv` package's).
+
+use crate::error::nvrtc_present;
+
+/// Whether NVRTC can be loaded, for a test named `test` that needs it. When it cannot:
+/// panics if `HYV_REQUIRE_NVRTC=1` (CI, where `make unit` installs it), else prints a
+/// loud skip line and returns `false`, so a test never passes silently without NVRTC.
+pub fn nvrtc_for_test(test: &str) -> bool {
+    if nvrtc_present() {
+        return true;
+    }
+    let hint = "run tools/cuda/nvrtc.sh and add the folder it prints to LD_LIBRARY_PATH";
+    if std::env::var("HYV_REQUIRE_NVRTC").is_ok_and(|v| v == "1") {
+        panic!("{test}: NVRTC not found but HYV_REQUIRE_NVRTC=1 ({hint})");
+    }
+    eprintln!("*** {test} skipped: NVRTC not found ({hint}) ***");
+    println!("*** {test} skipped: NVRTC not found ({hint}) ***");
+    false
+}
+
+/// Checks that `ptx` is PTX for `arch` with an entry point named `name`.
+pub fn check_ptx(ptx: &str, arch: &str, name: &str) -> Result<(), String> {
+    if !ptx.lines().any(|l| l.trim() == format!(".target {arch}")) {
+        return Err(format!("PTX of `{name}` has no `.target {arch}` line"));
+    }
+    if !ptx.contains(&format!(".entry {name}(")) {
+        return Err(format!("PTX of `{name}` has no `.entry {name}(`"));
+    }
+    Ok(())
+}
