@@ -79,9 +79,12 @@ fn graphs(model: &dyn Model, inputs: &[(String, TensorType)]) -> (Graph, Graph) 
     (traced, optimised)
 }
 
+/// A model to trace: its description, the model and its named input types.
+type Traceable = (String, Box<dyn Model>, Vec<(String, TensorType)>);
+
 /// The models: the tiny and small DiT (blocks and whole model) and the tiny VAE decoder.
-fn models() -> Vec<(String, Box<dyn Model>, Vec<(String, TensorType)>)> {
-    let mut out: Vec<(String, Box<dyn Model>, Vec<(String, TensorType)>)> = Vec::new();
+fn models() -> Vec<Traceable> {
+    let mut out: Vec<Traceable> = Vec::new();
     for preset in ["tiny", "small"] {
         let config = TransformerConfig::preset(preset).unwrap();
         let ((f, h, w), text) = TransformerConfig::preset_input(preset).unwrap();

@@ -221,7 +221,7 @@ fn eager_kernels_cover_every_elementwise_op_and_dtype() {
         let t = TensorType::new(dtype, [2, 8]);
         let b = TensorType::new(DType::Bool, [2, 8]);
         for u in unary {
-            kernels.push(eager_kernel(&Op::Unary(u), &t, &[t.clone()]).unwrap());
+            kernels.push(eager_kernel(&Op::Unary(u), &t, std::slice::from_ref(&t)).unwrap());
         }
         for op in binary {
             kernels.push(eager_kernel(&Op::Binary(op), &t, &[t.clone(), t.clone()]).unwrap());
@@ -232,7 +232,7 @@ fn eager_kernels_cover_every_elementwise_op_and_dtype() {
         kernels.push(eager_kernel(&Op::Select, &t, &[b.clone(), t.clone(), t.clone()]).unwrap());
         for to in [DType::F32, DType::F16, DType::BF16, DType::Bool] {
             let out = TensorType::new(to, [2, 8]);
-            kernels.push(eager_kernel(&Op::Cast { to }, &out, &[t.clone()]).unwrap());
+            kernels.push(eager_kernel(&Op::Cast { to }, &out, std::slice::from_ref(&t)).unwrap());
         }
         for op in [ReduceOp::Sum, ReduceOp::Max] {
             let reduce = Op::Reduce {
@@ -241,17 +241,17 @@ fn eager_kernels_cover_every_elementwise_op_and_dtype() {
                 keep_dims: true,
             };
             let out = TensorType::new(dtype, [2, 1]);
-            kernels.push(eager_kernel(&reduce, &out, &[t.clone()]).unwrap());
+            kernels.push(eager_kernel(&reduce, &out, std::slice::from_ref(&t)).unwrap());
         }
     }
     let b = TensorType::new(DType::Bool, [3]);
-    kernels.push(eager_kernel(&Op::Unary(UnaryOp::Not), &b, &[b.clone()]).unwrap());
+    kernels.push(eager_kernel(&Op::Unary(UnaryOp::Not), &b, std::slice::from_ref(&b)).unwrap());
     for op in [BinaryOp::And, BinaryOp::Or] {
         kernels.push(eager_kernel(&Op::Binary(op), &b, &[b.clone(), b.clone()]).unwrap());
     }
     // Integer ops and other reductions have no generated kernel.
     let i = TensorType::new(DType::I32, [3]);
-    assert!(eager_kernel(&Op::Unary(UnaryOp::Neg), &i, &[i.clone()]).is_none());
+    assert!(eager_kernel(&Op::Unary(UnaryOp::Neg), &i, std::slice::from_ref(&i)).is_none());
     let first_axis = Op::Reduce {
         op: ReduceOp::Sum,
         axes: vec![0],
@@ -334,7 +334,7 @@ fn the_ptx_cache_serves_a_second_compilation() {
     let dir = tempfile::tempdir().unwrap();
     let cache = PtxCache::in_dir(dir.path().join("ptx"));
     let t = TensorType::new(DType::F32, [8]);
-    let k = eager_kernel(&Op::Unary(UnaryOp::Exp), &t, &[t.clone()]).unwrap();
+    let k = eager_kernel(&Op::Unary(UnaryOp::Exp), &t, std::slice::from_ref(&t)).unwrap();
     let first = compile(&k, &options(), &cache).unwrap();
     let files: Vec<_> = std::fs::read_dir(dir.path().join("ptx"))
         .unwrap()

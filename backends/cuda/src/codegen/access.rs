@@ -27,9 +27,9 @@ pub fn vector_read(access: &InputAccess) -> VectorRead {
     let inner_stride = access.strides[outer_dims.len()];
     let outer_strides = &access.strides[..outer_dims.len()];
     match inner_stride {
-        _ if inner % VECTOR != 0 => VectorRead::Gather,
+        _ if !inner.is_multiple_of(VECTOR) => VectorRead::Gather,
         0 => VectorRead::Splat,
-        1 if outer_strides.iter().all(|s| s % VECTOR == 0) => VectorRead::Vector,
+        1 if outer_strides.iter().all(|s| s.is_multiple_of(VECTOR)) => VectorRead::Vector,
         _ => VectorRead::Gather,
     }
 }

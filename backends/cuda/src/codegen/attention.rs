@@ -28,7 +28,7 @@ pub fn attention_kernel(
     batch_heads: usize,
     sq: usize,
 ) -> Option<KernelSource> {
-    if !spec.dtype.is_float() || spec.head_dim == 0 || spec.head_dim % 32 != 0 {
+    if !spec.dtype.is_float() || spec.head_dim == 0 || !spec.head_dim.is_multiple_of(32) {
         return None;
     }
     let (ty, sfx) = storage(spec.dtype)?;

@@ -92,7 +92,8 @@ fn params(program: &FusedProgram) -> Option<String> {
 fn index_type(program: &FusedProgram) -> &'static str {
     let numel: usize = program.shape.iter().product();
     let max = program.inputs.iter().map(extent).fold(numel, usize::max);
-    if max < u32::MAX as usize {
+    // Half the range: a grid-stride loop steps up to 2^24 past the last element.
+    if max < (u32::MAX / 2) as usize {
         "unsigned int"
     } else {
         "unsigned long long"
@@ -117,7 +118,7 @@ fn store_body(program: &FusedProgram) -> (String, Launch) {
         &mut b,
         format!("  const {idx} step = ({idx})gridDim.x * blockDim.x;"),
     );
-    let vector = numel % VECTOR == 0;
+    let vector = numel.is_multiple_of(VECTOR);
     if vector {
         let items = numel / VECTOR;
         w(&mut b, format!("  for ({idx} v = ({idx})blockIdx.x * blockDim.x + threadIdx.x; v < {items}u; v += step) {{"));
