@@ -8,6 +8,7 @@ use crate::device::CudaBuffer;
 use crate::error::{cuda_error, driver_present, no_driver, no_nvrtc, nvrtc_present, NAME};
 use crate::executable::CudaExecutable;
 use crate::kernels::{Arg, KernelCache};
+use crate::matmul::Blas;
 use crate::nvrtc::NvrtcOptions;
 use crate::ptx_cache::PtxCache;
 use cudarc::driver::{CudaContext, CudaStream};
@@ -17,9 +18,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 /// The CUDA backend on one device: generated NVRTC kernels for elementwise ops, row
-/// reductions and fusion groups (one kernel per group in graph mode), and a SIMT
-/// flash-attention kernel. Matmul (cuBLASLt), convolution, gathers and data movement are
-/// not implemented yet: those ops give an error naming them.
+/// reductions, broadcasts, permutes and fusion groups (one kernel per group in graph
+/// mode), a SIMT flash-attention kernel, cuBLAS matmuls, free reshapes and uploaded
+/// constants. The composites
+/// other than attention, reductions over other axes, convolution, gathers, slices,
+/// concatenation, padding, iota and random numbers are not implemented
+/// yet: those ops give an error naming them.
 #[derive(Clone)]
 pub struct CudaBackend {
     inner: Arc<Inner>,
@@ -29,6 +33,7 @@ struct Inner {
     device: usize,
     stream: Arc<CudaStream>,
     kernels: KernelCache,
+    blas: Blas,
     /// Eager kernels by op signature (`None`: the op has no generated kernel).
     eager: Mutex<HashMap<String, Option<Arc<KernelSource>>>>,
 }
@@ -48,11 +53,13 @@ impl CudaBackend {
             .map_err(|e| cuda_error(format!("cannot open CUDA device {device}: {e}")))?;
         let stream = ctx.default_stream();
         let kernels = KernelCache::new(ctx, NvrtcOptions::default(), PtxCache::from_env());
+        let blas = Blas::new(stream.clone());
         Ok(CudaBackend {
             inner: Arc::new(Inner {
                 device,
                 stream,
                 kernels,
+                blas,
                 eager: Mutex::new(HashMap::new()),
             }),
         })
@@ -69,7 +76,7 @@ impl CudaBackend {
         // SAFETY: every kernel writes each element of its output before it is read.
         let slice = unsafe { self.inner.stream.alloc::<u8>(bytes) }
             .map_err(|e| cuda_error(format!("cannot allocate {bytes} bytes for {ty}: {e}")))?;
-        Ok(CudaBuffer(slice))
+        Ok(CudaBuffer(Arc::new(slice)))
     }
 
     /// Launches `kernel` on the backend's stream.
@@ -194,7 +201,7 @@ impl Backend for CudaBackend {
             .stream
             .clone_htod(&bytes)
             .map_err(|e| cuda_error(format!("cannot upload {}: {e}", tensor.ty())))?;
-        Ok(wrap(tensor.ty().clone(), CudaBuffer(slice)))
+        Ok(wrap(tensor.ty().clone(), CudaBuffer(Arc::new(slice))))
     }
 
     fn download(&self, tensor: &DeviceTensor) -> Result<HostTensor> {
@@ -203,7 +210,7 @@ impl Backend for CudaBackend {
         let mut bytes = self
             .inner
             .stream
-            .clone_dtoh(&b.0)
+            .clone_dtoh(&*b.0)
             .map_err(|e| cuda_error(format!("cannot download {ty}: {e}")))?;
         bytes.truncate(ty.shape.numel() * ty.dtype.size_in_bytes());
         let data = TensorData::from_le_bytes(ty.dtype, &bytes)
@@ -219,14 +226,31 @@ impl Backend for CudaBackend {
         path: &str,
     ) -> Result<DeviceTensor> {
         let context = |m: String| cuda_error(format!("{} at `{path}`: {m}", op.name()));
-        if matches!(op, Op::Attention { .. }) {
-            return self.attention(op, out, inputs).map_err(context);
+        match op {
+            Op::Attention { .. } => return self.attention(op, out, inputs).map_err(context),
+            Op::Constant { value } => return self.upload(value),
+            Op::Reshape { .. } => {
+                let x = inputs.first().ok_or_else(|| context("no operand".into()))?;
+                return Ok(wrap(out.clone(), buffer(x).map_err(context)?.clone()));
+            }
+            Op::MatMul => {
+                let [a, b] = inputs else {
+                    return Err(context("needs two operands".into()));
+                };
+                let result = self.alloc(out)?;
+                let lhs = (buffer(a).map_err(context)?, a.ty());
+                let rhs = (buffer(b).map_err(context)?, b.ty());
+                self.inner.blas.matmul(lhs, rhs, &result)?;
+                return Ok(wrap(out.clone(), result));
+            }
+            _ => {}
         }
         let types: Vec<TensorType> = inputs.iter().map(|t| t.ty().clone()).collect();
         let Some(kernel) = self.eager(op, out, &types)? else {
             return Err(context(
                 "no CUDA kernel for this op yet (elementwise ops on floats and bools, \
-                 last-axis float reductions and attention have one)"
+                 last-axis float reductions, broadcast, permute, reshape, matmul and \
+                 attention have one)"
                     .into(),
             ));
         };

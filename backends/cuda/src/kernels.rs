@@ -83,7 +83,7 @@ impl KernelCache {
         let mut builder = stream.launch_builder(&f);
         for a in args {
             match a {
-                Arg::Buffer(b) => builder.arg(&b.0),
+                Arg::Buffer(b) => builder.arg(&*b.0),
                 Arg::Null => builder.arg(&null),
                 Arg::Int(v) => builder.arg(v),
                 Arg::Float(v) => builder.arg(v),

@@ -14,8 +14,9 @@
 //!   cached on disk by [`ptx_cache::PtxCache`].
 //! * [`CudaBackend`] / [`CudaExecutable`]: device tensors, kernel launches, eager and
 //!   graph mode. **Not yet verified on a GPU**: only the code generation and its
-//!   compilation to PTX are tested on machines without one (`tests/ptx.rs`); matmul
-//!   (cuBLASLt), convolution, gathers and data movement are future work.
+//!   compilation to PTX are tested on machines without one (`tests/ptx.rs`). Matmul runs
+//!   on cuBLAS (cuBLASLt epilogues are future work); convolution, gathers, slices,
+//!   concatenation, padding and the eager composites are not implemented yet.
 
 mod backend;
 pub mod codegen;
@@ -23,6 +24,7 @@ mod device;
 mod error;
 mod executable;
 mod kernels;
+mod matmul;
 pub mod nvrtc;
 pub mod ptx_cache;
 pub mod testing;

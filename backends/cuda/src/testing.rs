@@ -1,6 +1,7 @@
-//! Helpers for tests that need NVRTC (this crate's and the `hyv` package's).
+//! Helpers for tests that need NVRTC or a GPU (this crate's and the `hyv` package's).
 
 use crate::error::nvrtc_present;
+use crate::CudaBackend;
 
 /// Whether NVRTC can be loaded, for a test named `test` that needs it. When it cannot:
 /// panics if `HYV_REQUIRE_NVRTC=1` (CI, where `make unit` installs it), else prints a
@@ -13,7 +14,6 @@ pub fn nvrtc_for_test(test: &str) -> bool {
     if std::env::var("HYV_REQUIRE_NVRTC").is_ok_and(|v| v == "1") {
         panic!("{test}: NVRTC not found but HYV_REQUIRE_NVRTC=1 ({hint})");
     }
-    eprintln!("*** {test} skipped: NVRTC not found ({hint}) ***");
     println!("*** {test} skipped: NVRTC not found ({hint}) ***");
     false
 }
@@ -27,4 +27,20 @@ pub fn check_ptx(ptx: &str, arch: &str, name: &str) -> Result<(), String> {
         return Err(format!("PTX of `{name}` has no `.entry {name}(`"));
     }
     Ok(())
+}
+
+/// The CUDA backend on device 0, for a test named `test` that needs a GPU. When there is
+/// none (no driver, no NVRTC or no device): panics if `HYV_REQUIRE_CUDA=1`, else prints
+/// "no CUDA device: skipped" with the reason and returns `None`.
+pub fn cuda_for_test(test: &str) -> Option<CudaBackend> {
+    match CudaBackend::new(0) {
+        Ok(backend) => Some(backend),
+        Err(e) => {
+            if std::env::var("HYV_REQUIRE_CUDA").is_ok_and(|v| v == "1") {
+                panic!("{test}: HYV_REQUIRE_CUDA=1 but {e}");
+            }
+            println!("*** {test}: no CUDA device: skipped ({e}) ***");
+            None
+        }
+    }
 }

@@ -1,8 +1,8 @@
 //! CUDA code generation compiled to PTX with NVRTC (no GPU needed): fused groups of
-//! handmade and random graphs, one-op eager kernels for every elementwise op and dtype,
-//! the attention kernels, a broken source (its error names the kernel and carries NVRTC's
-//! log) and the PTX cache. Without NVRTC each test prints a loud skip line, or fails when
-//! `HYV_REQUIRE_NVRTC=1` (see `hyv_backend_cuda::testing`).
+//! handmade and random graphs, one-op eager kernels for every elementwise op, broadcast
+//! and permute and every dtype, the attention kernels, a broken source (its error names
+//! the kernel and carries NVRTC's log) and the PTX cache. Without NVRTC each test prints a
+//! loud skip line, or fails when `HYV_REQUIRE_NVRTC=1` (see `hyv_backend_cuda::testing`).
 
 use hyv_backend_cuda::codegen::{
     attention_kernel, eager_kernel, graph_kernels, AttentionSpec, KernelSource, Launch,
@@ -184,7 +184,7 @@ fn random_graphs_compile() {
 }
 
 #[test]
-fn eager_kernels_cover_every_elementwise_op_and_dtype() {
+fn eager_kernels_cover_every_elementwise_op_movement_and_dtype() {
     let unary = [
         UnaryOp::Neg,
         UnaryOp::Abs,
@@ -244,6 +244,24 @@ fn eager_kernels_cover_every_elementwise_op_and_dtype() {
             kernels.push(eager_kernel(&reduce, &out, std::slice::from_ref(&t)).unwrap());
         }
     }
+    for dtype in [DType::F32, DType::BF16, DType::Bool] {
+        let x = TensorType::new(dtype, [1, 3, 8]);
+        let wide = TensorType::new(dtype, [4, 3, 8]);
+        let to = Shape::new(vec![4, 3, 8]);
+        kernels.push(
+            eager_kernel(
+                &Op::Broadcast { shape: to },
+                &wide,
+                std::slice::from_ref(&x),
+            )
+            .unwrap(),
+        );
+        let turned = TensorType::new(dtype, [8, 1, 3]);
+        let perm = Op::Permute {
+            perm: vec![2, 0, 1],
+        };
+        kernels.push(eager_kernel(&perm, &turned, &[x]).unwrap());
+    }
     let b = TensorType::new(DType::Bool, [3]);
     kernels.push(eager_kernel(&Op::Unary(UnaryOp::Not), &b, std::slice::from_ref(&b)).unwrap());
     for op in [BinaryOp::And, BinaryOp::Or] {
@@ -259,7 +277,7 @@ fn eager_kernels_cover_every_elementwise_op_and_dtype() {
     };
     let t = TensorType::new(DType::F32, [2, 8]);
     assert!(eager_kernel(&first_axis, &TensorType::new(DType::F32, [8]), &[t]).is_none());
-    if nvrtc_for_test("eager_kernels_cover_every_elementwise_op_and_dtype") {
+    if nvrtc_for_test("eager_kernels_cover_every_elementwise_op_movement_and_dtype") {
         compile_all(&kernels);
     }
 }

@@ -7,8 +7,9 @@
 //!   that stores the result or reduces each row. [`build`] makes one from a group.
 //! * [`plan`] (module `groups`): a compiled graph's steps, a fused program for every group
 //!   that can be one and a plain node for everything else.
-//! * [`single_op`] (module `single`): the one-op program of an eager elementwise op or row
-//!   reduction, so that a backend generates its eager kernels with its fused-kernel code.
+//! * [`single_op`] (module `single`): the one-op program of an eager elementwise op, row
+//!   reduction, broadcast or permute, so that a backend generates its eager kernels with
+//!   its fused-kernel code.
 //!
 //! The CPU backend interprets and JIT-compiles these programs; the CUDA backend generates
 //! CUDA C from them.

@@ -275,7 +275,7 @@ fn reshape_strides(x: &View, dims: &[usize]) -> Option<Vec<usize>> {
 }
 
 /// `access` with unit dimensions dropped and neighbours that step like one merged.
-fn merged(access: InputAccess) -> InputAccess {
+pub(super) fn merged(access: InputAccess) -> InputAccess {
     let mut dims: Vec<usize> = Vec::new();
     let mut strides: Vec<usize> = Vec::new();
     for (&e, &s) in access.dims.iter().zip(&access.strides) {
