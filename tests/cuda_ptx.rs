@@ -145,6 +145,9 @@ fn every_model_kernel_compiles_to_ptx() {
     let mut eager = BTreeMap::new();
     for (what, model, inputs) in models() {
         let (traced, optimised) = graphs(&*model, &inputs);
+        // What graph mode still lacks on CUDA (printed for the record, not asserted).
+        let missing = hyv_backend_cuda::missing_kernels(&optimised);
+        println!("{what}: no CUDA kernel yet for {missing:?}");
         let groups = graph_kernels(&optimised);
         assert!(!groups.is_empty(), "{what}: no fused kernels");
         println!("{what}: {} fused kernels", groups.len());

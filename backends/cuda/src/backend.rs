@@ -12,7 +12,7 @@ use crate::matmul::Blas;
 use crate::nvrtc::NvrtcOptions;
 use crate::ptx_cache::PtxCache;
 use cudarc::driver::{CudaContext, CudaStream};
-use hyv_ir::{Graph, HostTensor, Op, TensorData, TensorType};
+use hyv_ir::{DType, Graph, HostTensor, Op, TensorData, TensorType};
 use hyv_runtime::{Backend, CompileOptions, DeviceTensor, Error, Executable, Result};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -136,7 +136,7 @@ impl CudaBackend {
         };
         let kernel = attention_kernel(spec, b * h, sq).ok_or_else(|| {
             format!(
-                "no attention kernel for {} with head dim {d} (needs a multiple of 32)",
+                "no attention kernel for {} with head dim {d} (1 to 160)",
                 q.dtype
             )
         })?;
@@ -176,6 +176,32 @@ impl CudaBackend {
 /// kernel; every other composite is decomposed so that its pieces fuse.
 pub fn claims_composite(op: &Op) -> bool {
     matches!(op, Op::Attention { .. })
+}
+
+/// Whether [`CudaBackend::execute`] has a kernel for `op` on operands of types `inputs`.
+pub(crate) fn has_kernel(op: &Op, out: &TensorType, inputs: &[TensorType]) -> bool {
+    match op {
+        Op::Input { .. } | Op::Parameter { .. } | Op::Constant { .. } | Op::Reshape { .. } => true,
+        Op::MatMul => matches!(
+            inputs.first().map(|t| t.dtype),
+            Some(DType::F32 | DType::F16 | DType::BF16)
+        ),
+        Op::Attention { .. } => inputs.first().is_some_and(|q| {
+            let dims = q.shape.dims();
+            dims.len() == 4
+                && out.shape.dims().last() == dims.last()
+                && attention_kernel(
+                    AttentionSpec {
+                        dtype: q.dtype,
+                        head_dim: dims[3],
+                    },
+                    1,
+                    1,
+                )
+                .is_some()
+        }),
+        op => eager_kernel(op, out, inputs).is_some(),
+    }
 }
 
 /// Wraps a device buffer as a tensor of type `ty`.
@@ -249,7 +275,7 @@ impl Backend for CudaBackend {
         let Some(kernel) = self.eager(op, out, &types)? else {
             return Err(context(
                 "no CUDA kernel for this op yet (elementwise ops on floats and bools, \
-                 last-axis float reductions, broadcast, permute, reshape, matmul and \
+                 last-axis float reductions, broadcast, permute, reshape, slice, concat, matmul and \
                  attention have one)"
                     .into(),
             ));

@@ -3,14 +3,15 @@
 //!
 //! Not yet verified on a GPU (see the crate docs).
 
-use crate::backend::{buffer, wrap, CudaBackend};
+use crate::backend::{buffer, has_kernel, wrap, CudaBackend};
 use crate::codegen::{fused_kernel, KernelSource};
 use crate::error::cuda_error;
 use crate::kernels::Arg;
-use hyv_ir::{Graph, Op};
+use hyv_ir::{Graph, Op, TensorType};
 use hyv_passes::fused::{plan, Step};
 use hyv_runtime::binding::{check_inputs, parameter};
 use hyv_runtime::{Backend, DeviceTensor, Executable, ParamMap, Result};
+use std::collections::BTreeMap;
 
 /// A verified graph run in node order on a [`CudaBackend`]: fusion groups as generated
 /// kernels (built when the executable is), other nodes through [`Backend::execute`]. Each
@@ -23,9 +24,19 @@ pub struct CudaExecutable {
 }
 
 impl CudaExecutable {
-    /// Verifies `graph` and generates its fused kernels.
+    /// Verifies `graph` and generates its fused kernels; an error naming the ops the
+    /// backend has no kernel for yet (see [`missing_kernels`]), before anything runs.
     pub fn new(graph: &Graph, backend: CudaBackend) -> Result<Self> {
         hyv_ir::verify(graph)?;
+        let missing = missing_kernels(graph);
+        if !missing.is_empty() {
+            let list: Vec<String> = missing.iter().map(|(op, n)| format!("{op} ×{n}")).collect();
+            return Err(cuda_error(format!(
+                "cannot run graph `{}` yet: no CUDA kernel for {}",
+                graph.name,
+                list.join(", ")
+            )));
+        }
         let steps = plan(graph)
             .into_iter()
             .map(|step| {
@@ -126,4 +137,19 @@ impl Executable for CudaExecutable {
                 .count(),
         )
     }
+}
+
+/// The ops of a compiled graph's unfused nodes that the CUDA backend has no kernel for,
+/// with how often each occurs (empty when it can run the graph).
+pub fn missing_kernels(graph: &Graph) -> BTreeMap<&'static str, usize> {
+    let mut missing = BTreeMap::new();
+    for step in plan(graph) {
+        let Step::Node(id) = step else { continue };
+        let node = graph.node(id);
+        let types: Vec<TensorType> = node.inputs.iter().map(|&i| graph.ty(i).clone()).collect();
+        if !has_kernel(&node.op, &node.ty, &types) {
+            *missing.entry(node.op.name()).or_insert(0) += 1;
+        }
+    }
+    missing
 }

@@ -33,4 +33,4 @@ pub use backend::claims_composite;
 pub use backend::CudaBackend;
 pub use device::CudaBuffer;
 pub use error::{driver_present, nvrtc_present};
-pub use executable::CudaExecutable;
+pub use executable::{missing_kernels, CudaExecutable};

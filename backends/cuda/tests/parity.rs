@@ -1,5 +1,6 @@
 //! The CUDA backend against the reference backend on a GPU: every eager op it has a kernel
-//! for (elementwise ops and dtypes, row reductions, broadcast, permute, reshape, matmul,
+//! for (elementwise ops and dtypes, row reductions, broadcast, permute, reshape, slice,
+//! concat, matmul,
 //! attention with a key mask and causal) and graph mode on fused graphs. Without a CUDA
 //! device every test prints "no CUDA device: skipped", or fails when `HYV_REQUIRE_CUDA=1`.
 //!
@@ -73,12 +74,9 @@ fn tolerance(dtype: DType) -> f64 {
     }
 }
 
-#[test]
-fn elementwise_ops_and_row_reductions_match_the_reference() {
-    let Some(cuda) = cuda_for_test("elementwise_ops_and_row_reductions_match_the_reference") else {
-        return;
-    };
-    let cuda: Arc<dyn Backend> = Arc::new(cuda);
+/// Every elementwise op in f32, f16 and bf16 on the vector and the scalar path, and row reductions.
+fn elementwise_graphs() -> Vec<(Graph, f64)> {
+    let mut graphs = Vec::new();
     for dtype in [DType::F32, DType::F16, DType::BF16] {
         for dims in [vec![4, 6, 16], vec![3, 5, 7]] {
             let mut g = Graph::new(format!("elementwise {dtype} {dims:?}"));
@@ -130,17 +128,15 @@ fn elementwise_ops_and_row_reductions_match_the_reference() {
             }
             outs.push(add(&mut g, Op::Cast { to: DType::F32 }, &[x]));
             g.set_outputs(outs);
-            check(&cuda, &g, tolerance(dtype));
+            graphs.push((g, tolerance(dtype)));
         }
     }
+    graphs
 }
 
-#[test]
-fn movement_matmul_and_attention_match_the_reference() {
-    let Some(cuda) = cuda_for_test("movement_matmul_and_attention_match_the_reference") else {
-        return;
-    };
-    let cuda: Arc<dyn Backend> = Arc::new(cuda);
+/// Matmul with a broadcast bias, permute, reshape, slice, concat and attention (key mask, causal).
+fn movement_graphs() -> Vec<(Graph, f64)> {
+    let mut graphs = Vec::new();
     for dtype in [DType::F32, DType::BF16] {
         let mut g = Graph::new(format!("movement, matmul, attention {dtype}"));
         let a = input(&mut g, "a", dtype, &[2, 8, 16]);
@@ -169,6 +165,16 @@ fn movement_matmul_and_attention_match_the_reference() {
             },
             &[t],
         );
+        let s = add(
+            &mut g,
+            Op::Slice {
+                start: vec![0, 3],
+                end: vec![2, 190],
+                step: vec![1, 2],
+            },
+            &[r],
+        );
+        let c = add(&mut g, Op::Concat { axis: 1 }, &[s, r, s]);
         let q = input(&mut g, "q", dtype, &[2, 3, 37, 64]);
         let k = input(&mut g, "k", dtype, &[2, 3, 45, 64]);
         let v = input(&mut g, "v", dtype, &[2, 3, 45, 64]);
@@ -192,17 +198,15 @@ fn movement_matmul_and_attention_match_the_reference() {
             },
             &[q, k, v],
         );
-        g.set_outputs(vec![r, att, causal]);
-        check(&cuda, &g, tolerance(dtype));
+        g.set_outputs(vec![c, att, causal]);
+        graphs.push((g, tolerance(dtype)));
     }
+    graphs
 }
 
-#[test]
-fn fused_groups_match_the_reference() {
-    let Some(cuda) = cuda_for_test("fused_groups_match_the_reference") else {
-        return;
-    };
-    let cuda: Arc<dyn Backend> = Arc::new(cuda);
+/// A layer-norm-like chain of row reductions and elementwise ops, which fuses.
+fn fused_graphs() -> Vec<(Graph, f64)> {
+    let mut graphs = Vec::new();
     // A layer-norm-like chain: mean, centred square, variance, scale, bias; fused by the
     // pipeline (check compiles through it) and by `Fuse` directly.
     let mut g = Graph::new("fused layer norm");
@@ -245,5 +249,45 @@ fn fused_groups_match_the_reference() {
     let y = add(&mut g, Op::Binary(BinaryOp::Mul), &[d, r]);
     g.set_outputs(vec![y]);
     assert!(Fuse.run(g.clone()).unwrap().1.changed);
-    check(&cuda, &g, 1e-5);
+    graphs.push((g, 1e-5));
+    graphs
+}
+
+/// Runs every graph of `graphs` through [`check`] on the GPU, if there is one.
+fn on_gpu(test: &str, graphs: Vec<(Graph, f64)>) {
+    let Some(cuda) = cuda_for_test(test) else {
+        return;
+    };
+    let cuda: Arc<dyn Backend> = Arc::new(cuda);
+    for (g, tol) in &graphs {
+        check(&cuda, g, *tol);
+    }
+}
+
+#[test]
+fn the_parity_graphs_are_well_formed() {
+    for (g, _) in [elementwise_graphs(), movement_graphs(), fused_graphs()].concat() {
+        hyv_ir::verify(&g).unwrap();
+    }
+}
+
+#[test]
+fn elementwise_ops_and_row_reductions_match_the_reference() {
+    on_gpu(
+        "elementwise_ops_and_row_reductions_match_the_reference",
+        elementwise_graphs(),
+    );
+}
+
+#[test]
+fn movement_matmul_and_attention_match_the_reference() {
+    on_gpu(
+        "movement_matmul_and_attention_match_the_reference",
+        movement_graphs(),
+    );
+}
+
+#[test]
+fn fused_groups_match_the_reference() {
+    on_gpu("fused_groups_match_the_reference", fused_graphs());
 }

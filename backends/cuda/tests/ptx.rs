@@ -1,8 +1,9 @@
 //! CUDA code generation compiled to PTX with NVRTC (no GPU needed): fused groups of
-//! handmade and random graphs, one-op eager kernels for every elementwise op, broadcast
-//! and permute and every dtype, the attention kernels, a broken source (its error names
-//! the kernel and carries NVRTC's log) and the PTX cache. Without NVRTC each test prints a
-//! loud skip line, or fails when `HYV_REQUIRE_NVRTC=1` (see `hyv_backend_cuda::testing`).
+//! handmade and random graphs, one-op eager kernels for every elementwise op, broadcast,
+//! permute, slice and concat and every dtype, the attention kernels, a broken source (its
+//! error names the kernel and carries NVRTC's log) and the PTX cache. Without NVRTC each
+//! test prints a loud skip line, or fails when `HYV_REQUIRE_NVRTC=1` (see
+//! `hyv_backend_cuda::testing`).
 
 use hyv_backend_cuda::codegen::{
     attention_kernel, eager_kernel, graph_kernels, AttentionSpec, KernelSource, Launch,
@@ -262,6 +263,19 @@ fn eager_kernels_cover_every_elementwise_op_movement_and_dtype() {
         };
         kernels.push(eager_kernel(&perm, &turned, &[x]).unwrap());
     }
+    for dtype in [DType::F32, DType::BF16, DType::I64, DType::Bool] {
+        let x = TensorType::new(dtype, [2, 5, 6]);
+        let slice = Op::Slice {
+            start: vec![0, 1, 0],
+            end: vec![2, 5, 6],
+            step: vec![1, 2, 3],
+        };
+        let sliced = TensorType::new(dtype, [2, 2, 2]);
+        kernels.push(eager_kernel(&slice, &sliced, std::slice::from_ref(&x)).unwrap());
+        let joined = TensorType::new(dtype, [2, 7, 6]);
+        let y = TensorType::new(dtype, [2, 2, 6]);
+        kernels.push(eager_kernel(&Op::Concat { axis: 1 }, &joined, &[x, y]).unwrap());
+    }
     let b = TensorType::new(DType::Bool, [3]);
     kernels.push(eager_kernel(&Op::Unary(UnaryOp::Not), &b, std::slice::from_ref(&b)).unwrap());
     for op in [BinaryOp::And, BinaryOp::Or] {
@@ -286,7 +300,7 @@ fn eager_kernels_cover_every_elementwise_op_movement_and_dtype() {
 fn attention_kernels_compile() {
     let mut kernels = Vec::new();
     for dtype in [DType::F32, DType::F16, DType::BF16] {
-        for head_dim in [64, 128] {
+        for head_dim in [64, 128, 40, 160] {
             let k = attention_kernel(AttentionSpec { dtype, head_dim }, 2 * 24, 100).unwrap();
             assert_eq!(
                 k.launch,
@@ -301,7 +315,7 @@ fn attention_kernels_compile() {
     assert!(attention_kernel(
         AttentionSpec {
             dtype: DType::F32,
-            head_dim: 48
+            head_dim: 192
         },
         1,
         1

@@ -1,6 +1,6 @@
 // hyv flash attention (SIMT): softmax(scale * q k^T + mask) v with an online softmax over
 // tiles of keys, never materialising the score matrix. Included after the prelude and the
-// defines HYV_D (head dim, a multiple of 32), HYV_T (storage type), HYV_LD / HYV_ST (its
+// defines HYV_D (head dim), HYV_T (storage type), HYV_LD / HYV_ST (its
 // scalar load and store) and HYV_NAME (the entry point).
 //
 // q, out: [B, H, Sq, D]; k, v: [B, H, Sk, D], all contiguous. key_mask: [B, Sk] bytes or
@@ -10,10 +10,11 @@
 // Block: HYV_WARPS warps, one query row each (blockIdx.x: tile of queries, blockIdx.y:
 // batch * head). Per tile of 32 keys, the block stages K and V in shared memory; lane j of
 // a warp scores key j, the warp takes the tile's max and sum with shuffles, and each lane
-// accumulates D/32 output columns.
+// accumulates the output columns lane, lane + 32, ... (HYV_COLS of them).
 
 #define HYV_WARPS 8
 #define HYV_KEYS 32
+#define HYV_COLS ((HYV_D + 31) / 32)
 
 extern "C" __global__ void __launch_bounds__(HYV_WARPS * 32)
 HYV_NAME(const HYV_T* __restrict__ q, const HYV_T* __restrict__ k, const HYV_T* __restrict__ v,
@@ -31,9 +32,9 @@ HYV_NAME(const HYV_T* __restrict__ q, const HYV_T* __restrict__ k, const HYV_T* 
   for (int d = lane; d < HYV_D; d += 32) qs[warp][d] = active ? HYV_LD(q, qbase + d) : 0.0f;
 
   float m = hyv_neg_inf(), total = 0.0f;
-  float acc[HYV_D / 32];
+  float acc[HYV_COLS];
 #pragma unroll
-  for (int c = 0; c < HYV_D / 32; ++c) acc[c] = 0.0f;
+  for (int c = 0; c < HYV_COLS; ++c) acc[c] = 0.0f;
 
   for (int k0 = 0; k0 < sk; k0 += HYV_KEYS) {
     __syncthreads();  // the previous tile is no longer read
@@ -66,16 +67,22 @@ HYV_NAME(const HYV_T* __restrict__ q, const HYV_T* __restrict__ k, const HYV_T* 
     for (int o = 16; o > 0; o >>= 1) tile_sum += __shfl_xor_sync(0xffffffffu, tile_sum, o);
     total = total * alpha + tile_sum;
 #pragma unroll
-    for (int c = 0; c < HYV_D / 32; ++c) acc[c] *= alpha;
+    for (int c = 0; c < HYV_COLS; ++c) acc[c] *= alpha;
     for (int j = 0; j < HYV_KEYS; ++j) {
       const float pj = __shfl_sync(0xffffffffu, p, j);
 #pragma unroll
-      for (int c = 0; c < HYV_D / 32; ++c) acc[c] = fmaf(pj, vs[j][c * 32 + lane], acc[c]);
+      for (int c = 0; c < HYV_COLS; ++c) {
+        const int col = c * 32 + lane;
+        if (col < HYV_D) acc[c] = fmaf(pj, vs[j][col], acc[c]);
+      }
     }
     m = m_new;
   }
   if (active) {
 #pragma unroll
-    for (int c = 0; c < HYV_D / 32; ++c) HYV_ST(out, qbase + c * 32 + lane, total > 0.0f ? acc[c] / total : 0.0f);
+    for (int c = 0; c < HYV_COLS; ++c) {
+      const int col = c * 32 + lane;
+      if (col < HYV_D) HYV_ST(out, qbase + col, total > 0.0f ? acc[c] / total : 0.0f);
+    }
   }
 }

@@ -11,7 +11,8 @@ use hyv_ir::DType;
 pub const ATTENTION_BLOCK_Q: usize = 8;
 
 /// Which attention kernel: the storage type of q, k, v and the output, and the head
-/// dimension (64 or 128; any positive multiple of 32 works).
+/// dimension (HunyuanVideo's 128 and 64 fill whole warps; any other works, with idle
+/// lanes, up to 160).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct AttentionSpec {
     /// f32, f16 or bf16.
@@ -22,13 +23,14 @@ pub struct AttentionSpec {
 
 /// The kernel for `spec`, launched for `batch_heads` (B·H) and `sq` queries. Its
 /// arguments: `q, k, v, key_mask (or null), out, heads, sq, sk, scale, causal`. `None`
-/// for an integer or bool dtype or a head dimension that is not a positive multiple of 32.
+/// for an integer or bool dtype or a head dimension of 0 or above 160 (the shared-memory
+/// tiles of K and V must fit in 48 KiB).
 pub fn attention_kernel(
     spec: AttentionSpec,
     batch_heads: usize,
     sq: usize,
 ) -> Option<KernelSource> {
-    if !spec.dtype.is_float() || spec.head_dim == 0 || !spec.head_dim.is_multiple_of(32) {
+    if !spec.dtype.is_float() || spec.head_dim == 0 || spec.head_dim > 160 {
         return None;
     }
     let (ty, sfx) = storage(spec.dtype)?;

@@ -3,6 +3,7 @@
 
 use super::access::{extent, offset, vector_read, VectorRead, VECTOR};
 use super::expr::{reg, statements};
+use super::movement::movement_kernel;
 use super::{fnv1a, storage, KernelSource, Launch, PRELUDE};
 use hyv_ir::{DType, Graph, Op, ReduceOp, TensorType};
 use hyv_passes::fused::{plan, single_op, FusedProgram, Step, Tail};
@@ -56,11 +57,16 @@ pub fn graph_kernels(graph: &Graph) -> Vec<KernelSource> {
     kernels
 }
 
-/// The kernel running eager op `op` (output `out`, operands `inputs`) through the fused
-/// code generator as a one-op program: elementwise ops on floats and bools and float
-/// reductions over the last axis. `None` for every other op.
+/// The kernel running eager op `op` (output `out`, operands `inputs`; parameters: the
+/// operands in order, then the output): through the fused code generator as a one-op
+/// program (elementwise ops on floats and bools, float reductions over the last axis,
+/// broadcast, permute), else a [`movement_kernel`] (slice, concat). `None` for every
+/// other op.
 pub fn eager_kernel(op: &Op, out: &TensorType, inputs: &[TensorType]) -> Option<KernelSource> {
-    fused_kernel(&single_op(op, out, inputs)?, op.name())
+    match single_op(op, out, inputs) {
+        Some(program) => fused_kernel(&program, op.name()),
+        None => movement_kernel(op, out, inputs),
+    }
 }
 
 /// The parameter list: one `const T* __restrict__ aK` per kernel operand, then `out`.

@@ -1,6 +1,7 @@
 //! CUDA C generation: one `extern "C" __global__` kernel per fused program
-//! ([`fused_kernel`]), per graph ([`graph_kernels`]) and per eager op ([`eager_kernel`]),
-//! plus the flash-attention kernel ([`attention_kernel`]).
+//! ([`fused_kernel`]), per graph ([`graph_kernels`]) and per eager op ([`eager_kernel`]:
+//! one-op fused programs, or [`movement_kernel`] for slices and concatenations), plus the
+//! flash-attention kernel ([`attention_kernel`]).
 //!
 //! Every source starts with the same prelude (`prelude.cuh`: 16-bit conversions with
 //! round-to-nearest-even, scalar and 8-wide vector loads and stores, NaN-propagating
@@ -11,9 +12,11 @@ mod access;
 mod attention;
 mod expr;
 mod fused;
+mod movement;
 
 pub use attention::{attention_kernel, AttentionSpec, ATTENTION_BLOCK_Q};
 pub use fused::{eager_kernel, fused_kernel, graph_kernels};
+pub use movement::movement_kernel;
 
 use hyv_ir::DType;
 
