@@ -17,12 +17,11 @@ use hyv_runtime::{Backend, CompileOptions, DeviceTensor, Error, Executable, Resu
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-/// The CUDA backend on one device: generated NVRTC kernels for elementwise ops, row
-/// reductions, broadcasts, permutes and fusion groups (one kernel per group in graph
-/// mode), a SIMT flash-attention kernel, cuBLAS matmuls, free reshapes and uploaded
-/// constants. The composites
-/// other than attention, reductions over other axes, convolution, gathers, slices,
-/// concatenation, padding, iota and random numbers are not implemented
+/// The CUDA backend on one device: generated NVRTC kernels for elementwise ops on floats
+/// and bools, reductions, data movement (broadcast, permute, slice, concat, pad), iota and
+/// fusion groups (one kernel per group in graph mode), a SIMT flash-attention kernel,
+/// cuBLAS matmuls, free reshapes and uploaded constants. Integer arithmetic, convolution,
+/// gathers, random numbers and the composites other than attention are not implemented
 /// yet: those ops give an error naming them.
 #[derive(Clone)]
 pub struct CudaBackend {
@@ -275,8 +274,7 @@ impl Backend for CudaBackend {
         let Some(kernel) = self.eager(op, out, &types)? else {
             return Err(context(
                 "no CUDA kernel for this op yet (elementwise ops on floats and bools, \
-                 last-axis float reductions, broadcast, permute, reshape, slice, concat, matmul and \
-                 attention have one)"
+                 reductions, data movement, iota, matmul and attention have one)"
                     .into(),
             ));
         };

@@ -15,8 +15,9 @@
 //! * [`CudaBackend`] / [`CudaExecutable`]: device tensors, kernel launches, eager and
 //!   graph mode. **Not yet verified on a GPU**: only the code generation and its
 //!   compilation to PTX are tested on machines without one (`tests/ptx.rs`). Matmul runs
-//!   on cuBLAS (cuBLASLt epilogues are future work); convolution, gathers, slices,
-//!   concatenation, padding and the eager composites are not implemented yet.
+//!   on cuBLAS (cuBLASLt epilogues are future work); integer arithmetic, convolution,
+//!   gathers, random numbers and the eager composites are not implemented yet
+//!   ([`missing_kernels`] lists what a graph lacks).
 
 mod backend;
 pub mod codegen;

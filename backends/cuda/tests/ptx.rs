@@ -1,9 +1,9 @@
-//! CUDA code generation compiled to PTX with NVRTC (no GPU needed): fused groups of
-//! handmade and random graphs, one-op eager kernels for every elementwise op, broadcast,
-//! permute, slice and concat and every dtype, the attention kernels, a broken source (its
-//! error names the kernel and carries NVRTC's log) and the PTX cache. Without NVRTC each
-//! test prints a loud skip line, or fails when `HYV_REQUIRE_NVRTC=1` (see
-//! `hyv_backend_cuda::testing`).
+//! CUDA code generation compiled to PTX with NVRTC (no GPU needed): fused groups and
+//! one-op kernels of handmade and random graphs, eager kernels for every elementwise op,
+//! broadcast, permute, slice, concat, pad, iota and reductions over any axes in every dtype,
+//! the attention kernels, a broken source (its error names the kernel and carries NVRTC's
+//! log) and the PTX cache. Without NVRTC each test prints a loud skip line, or fails when
+//! `HYV_REQUIRE_NVRTC=1` (see `hyv_backend_cuda::testing`).
 
 use hyv_backend_cuda::codegen::{
     attention_kernel, eager_kernel, graph_kernels, AttentionSpec, KernelSource, Launch,
@@ -12,7 +12,8 @@ use hyv_backend_cuda::nvrtc::{compile, nvrtc_version, NvrtcOptions};
 use hyv_backend_cuda::ptx_cache::PtxCache;
 use hyv_backend_cuda::testing::{check_ptx, nvrtc_for_test};
 use hyv_ir::{
-    BinaryOp, CmpOp, DType, Graph, Node, NodeId, Op, ReduceOp, Shape, TensorType, UnaryOp,
+    BinaryOp, CmpOp, DType, Graph, Node, NodeId, Op, PadMode, ReduceOp, Shape, TensorType, UnaryOp,
+    F64,
 };
 use hyv_passes::{Fuse, Pass};
 
@@ -177,6 +178,10 @@ fn random_graphs_compile() {
             .unwrap()
             .0;
         kernels.extend(graph_kernels(&g));
+        for node in g.nodes() {
+            let types: Vec<TensorType> = node.inputs.iter().map(|&i| g.ty(i).clone()).collect();
+            kernels.extend(eager_kernel(&node.op, &node.ty, &types));
+        }
     }
     assert!(!kernels.is_empty());
     if nvrtc_for_test("random_graphs_compile") {
@@ -276,21 +281,54 @@ fn eager_kernels_cover_every_elementwise_op_movement_and_dtype() {
         let y = TensorType::new(dtype, [2, 2, 6]);
         kernels.push(eager_kernel(&Op::Concat { axis: 1 }, &joined, &[x, y]).unwrap());
     }
+    for dtype in [DType::F32, DType::F16, DType::I32, DType::I64] {
+        let x = TensorType::new(dtype, [3, 4, 5]);
+        for op in [ReduceOp::Sum, ReduceOp::Max] {
+            let reduce = Op::Reduce {
+                op,
+                axes: vec![0, 2],
+                keep_dims: false,
+            };
+            let out = TensorType::new(dtype, [4]);
+            kernels.push(eager_kernel(&reduce, &out, std::slice::from_ref(&x)).unwrap());
+        }
+        let iota = Op::Iota {
+            shape: Shape::new(vec![3, 4]),
+            axis: 1,
+            dtype,
+        };
+        kernels.push(eager_kernel(&iota, &TensorType::new(dtype, [3, 4]), &[]).unwrap());
+        let padded = TensorType::new(dtype, [3, 6, 8]);
+        for mode in [PadMode::Constant(F64(-1.5)), PadMode::Replicate] {
+            let pad = Op::Pad {
+                low: vec![0, 1, 2],
+                high: vec![0, 1, 1],
+                mode,
+            };
+            kernels.push(eager_kernel(&pad, &padded, std::slice::from_ref(&x)).unwrap());
+        }
+    }
+    let ints = TensorType::new(DType::I64, [1, 4]);
+    let wide = TensorType::new(DType::I64, [3, 4]);
+    let to = Shape::new(vec![3, 4]);
+    kernels.push(
+        eager_kernel(
+            &Op::Broadcast { shape: to },
+            &wide,
+            std::slice::from_ref(&ints),
+        )
+        .unwrap(),
+    );
+    let perm = Op::Permute { perm: vec![1, 0] };
+    kernels.push(eager_kernel(&perm, &TensorType::new(DType::I64, [4, 3]), &[wide]).unwrap());
     let b = TensorType::new(DType::Bool, [3]);
     kernels.push(eager_kernel(&Op::Unary(UnaryOp::Not), &b, std::slice::from_ref(&b)).unwrap());
     for op in [BinaryOp::And, BinaryOp::Or] {
         kernels.push(eager_kernel(&Op::Binary(op), &b, &[b.clone(), b.clone()]).unwrap());
     }
-    // Integer ops and other reductions have no generated kernel.
+    // Integer arithmetic has no generated kernel yet.
     let i = TensorType::new(DType::I32, [3]);
     assert!(eager_kernel(&Op::Unary(UnaryOp::Neg), &i, std::slice::from_ref(&i)).is_none());
-    let first_axis = Op::Reduce {
-        op: ReduceOp::Sum,
-        axes: vec![0],
-        keep_dims: false,
-    };
-    let t = TensorType::new(DType::F32, [2, 8]);
-    assert!(eager_kernel(&first_axis, &TensorType::new(DType::F32, [8]), &[t]).is_none());
     if nvrtc_for_test("eager_kernels_cover_every_elementwise_op_movement_and_dtype") {
         compile_all(&kernels);
     }

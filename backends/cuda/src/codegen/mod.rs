@@ -1,6 +1,6 @@
 //! CUDA C generation: one `extern "C" __global__` kernel per fused program
 //! ([`fused_kernel`]), per graph ([`graph_kernels`]) and per eager op ([`eager_kernel`]:
-//! one-op fused programs, or [`movement_kernel`] for slices and concatenations), plus the
+//! one-op fused programs, else [`movement_kernel`] or [`reduce_kernel`]), plus the
 //! flash-attention kernel ([`attention_kernel`]).
 //!
 //! Every source starts with the same prelude (`prelude.cuh`: 16-bit conversions with
@@ -13,10 +13,12 @@ mod attention;
 mod expr;
 mod fused;
 mod movement;
+mod reduce;
 
 pub use attention::{attention_kernel, AttentionSpec, ATTENTION_BLOCK_Q};
 pub use fused::{eager_kernel, fused_kernel, graph_kernels};
 pub use movement::movement_kernel;
+pub use reduce::reduce_kernel;
 
 use hyv_ir::DType;
 
