@@ -1,9 +1,9 @@
 //! CUDA code generation compiled to PTX with NVRTC (no GPU needed): fused groups and
 //! one-op kernels of handmade and random graphs, eager kernels for every elementwise op,
-//! broadcast, permute, slice, concat, pad, iota and reductions over any axes in every dtype,
-//! the attention kernels, a broken source (its error names the kernel and carries NVRTC's
-//! log) and the PTX cache. Without NVRTC each test prints a loud skip line, or fails when
-//! `HYV_REQUIRE_NVRTC=1` (see `hyv_backend_cuda::testing`).
+//! integer arithmetic, broadcast, permute, slice, concat, pad, iota and reductions over any
+//! axes in every dtype, the attention kernels, a broken source (its error names the kernel
+//! and carries NVRTC's log) and the PTX cache. Without NVRTC each test prints a loud skip
+//! line, or fails when `HYV_REQUIRE_NVRTC=1` (see `hyv_backend_cuda::testing`).
 
 use hyv_backend_cuda::codegen::{
     attention_kernel, eager_kernel, graph_kernels, AttentionSpec, KernelSource, Launch,
@@ -326,9 +326,39 @@ fn eager_kernels_cover_every_elementwise_op_movement_and_dtype() {
     for op in [BinaryOp::And, BinaryOp::Or] {
         kernels.push(eager_kernel(&Op::Binary(op), &b, &[b.clone(), b.clone()]).unwrap());
     }
-    // Integer arithmetic has no generated kernel yet.
-    let i = TensorType::new(DType::I32, [3]);
-    assert!(eager_kernel(&Op::Unary(UnaryOp::Neg), &i, std::slice::from_ref(&i)).is_none());
+    for dtype in [DType::I32, DType::I64] {
+        let i = TensorType::new(dtype, [3, 5]);
+        let two = [i.clone(), i.clone()];
+        for u in [UnaryOp::Neg, UnaryOp::Abs] {
+            kernels.push(eager_kernel(&Op::Unary(u), &i, std::slice::from_ref(&i)).unwrap());
+        }
+        for op in [
+            BinaryOp::Add,
+            BinaryOp::Sub,
+            BinaryOp::Mul,
+            BinaryOp::Div,
+            BinaryOp::Max,
+            BinaryOp::Min,
+        ] {
+            kernels.push(eager_kernel(&Op::Binary(op), &i, &two).unwrap());
+        }
+        let b = TensorType::new(DType::Bool, [3, 5]);
+        for c in [CmpOp::Eq, CmpOp::Lt] {
+            kernels.push(eager_kernel(&Op::Compare(c), &b, &two).unwrap());
+        }
+        kernels.push(eager_kernel(&Op::Select, &i, &[b.clone(), i.clone(), i.clone()]).unwrap());
+        for other in [DType::F32, DType::BF16, DType::I32, DType::I64, DType::Bool] {
+            let o = TensorType::new(other, [3, 5]);
+            if other != dtype {
+                let to = Op::Cast { to: other };
+                kernels.push(eager_kernel(&to, &o, std::slice::from_ref(&i)).unwrap());
+                let from = Op::Cast { to: dtype };
+                kernels.push(eager_kernel(&from, &i, std::slice::from_ref(&o)).unwrap());
+            }
+        }
+        // Integer powers have no kernel.
+        assert!(eager_kernel(&Op::Binary(BinaryOp::Pow), &i, &two).is_none());
+    }
     if nvrtc_for_test("eager_kernels_cover_every_elementwise_op_movement_and_dtype") {
         compile_all(&kernels);
     }

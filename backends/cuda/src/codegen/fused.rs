@@ -3,6 +3,7 @@
 
 use super::access::{extent, offset, vector_read, VectorRead, VECTOR};
 use super::expr::{reg, statements};
+use super::integer::integer_kernel;
 use super::movement::movement_kernel;
 use super::reduce::reduce_kernel;
 use super::{fnv1a, storage, KernelSource, Launch, PRELUDE};
@@ -61,14 +62,17 @@ pub fn graph_kernels(graph: &Graph) -> Vec<KernelSource> {
 /// The kernel running eager op `op` (output `out`, operands `inputs`; parameters: the
 /// operands in order, then the output): through the fused code generator as a one-op
 /// program (elementwise ops on floats and bools, float reductions over the last axis,
-/// broadcast, permute), else a [`reduce_kernel`] (other reductions) or a
+/// broadcast, permute), else a [`reduce_kernel`] (other reductions), an
+/// [`integer_kernel`] (integer arithmetic, comparisons and casts) or a
 /// [`movement_kernel`] (slice, concat, pad, iota, integer broadcast and permute). `None`
 /// for every other op.
 pub fn eager_kernel(op: &Op, out: &TensorType, inputs: &[TensorType]) -> Option<KernelSource> {
     match (single_op(op, out, inputs), op, inputs) {
         (Some(program), _, _) => fused_kernel(&program, op.name()),
         (None, Op::Reduce { .. }, [x]) => reduce_kernel(op, out, x),
-        (None, _, _) => movement_kernel(op, out, inputs),
+        (None, _, _) => {
+            integer_kernel(op, out, inputs).or_else(|| movement_kernel(op, out, inputs))
+        }
     }
 }
 

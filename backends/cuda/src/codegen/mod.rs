@@ -1,6 +1,7 @@
 //! CUDA C generation: one `extern "C" __global__` kernel per fused program
 //! ([`fused_kernel`]), per graph ([`graph_kernels`]) and per eager op ([`eager_kernel`]:
-//! one-op fused programs, else [`movement_kernel`] or [`reduce_kernel`]), plus the
+//! one-op fused programs, else [`integer_kernel`], [`movement_kernel`] or
+//! [`reduce_kernel`]), plus the
 //! flash-attention kernel ([`attention_kernel`]).
 //!
 //! Every source starts with the same prelude (`prelude.cuh`: 16-bit conversions with
@@ -12,11 +13,13 @@ mod access;
 mod attention;
 mod expr;
 mod fused;
+mod integer;
 mod movement;
 mod reduce;
 
 pub use attention::{attention_kernel, AttentionSpec, ATTENTION_BLOCK_Q};
 pub use fused::{eager_kernel, fused_kernel, graph_kernels};
+pub use integer::integer_kernel;
 pub use movement::movement_kernel;
 pub use reduce::reduce_kernel;
 
