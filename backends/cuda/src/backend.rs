@@ -3,7 +3,7 @@
 //! Not yet verified on a GPU: written against cudarc's API and built without CUDA; only
 //! the construction errors and kernel compilation are tested on machines without one.
 
-use crate::codegen::{attention_kernel, eager_kernel, AttentionSpec, KernelSource};
+use crate::codegen::{attention_kernel, eager_kernel, im2col_kernel, AttentionSpec, KernelSource};
 use crate::device::CudaBuffer;
 use crate::error::{cuda_error, driver_present, no_driver, no_nvrtc, nvrtc_present, NAME};
 use crate::executable::CudaExecutable;
@@ -17,12 +17,11 @@ use hyv_runtime::{Backend, CompileOptions, DeviceTensor, Error, Executable, Resu
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-/// The CUDA backend on one device: generated NVRTC kernels for elementwise ops on floats
-/// and bools, reductions, data movement (broadcast, permute, slice, concat, pad), iota and
+/// The CUDA backend on one device: generated NVRTC kernels for elementwise ops, reductions, data movement (broadcast, permute, slice, concat, pad), iota and
 /// fusion groups (one kernel per group in graph mode), a SIMT flash-attention kernel,
-/// cuBLAS matmuls, free reshapes and uploaded constants. Integer arithmetic, convolution,
-/// gathers, random numbers and the composites other than attention are not implemented
-/// yet: those ops give an error naming them.
+/// cuBLAS matmuls and convolutions (im2col + GEMM), integer arithmetic, free reshapes and
+/// uploaded constants. Gathers, random numbers and the composites other than attention are
+/// not implemented yet: those ops give an error naming them.
 #[derive(Clone)]
 pub struct CudaBackend {
     inner: Arc<Inner>,
@@ -76,6 +75,16 @@ impl CudaBackend {
         let slice = unsafe { self.inner.stream.alloc::<u8>(bytes) }
             .map_err(|e| cuda_error(format!("cannot allocate {bytes} bytes for {ty}: {e}")))?;
         Ok(CudaBuffer(Arc::new(slice)))
+    }
+
+    /// The backend's stream.
+    pub(crate) fn stream(&self) -> &Arc<CudaStream> {
+        &self.inner.stream
+    }
+
+    /// The backend's cuBLAS handle.
+    pub(crate) fn blas(&self) -> &Blas {
+        &self.inner.blas
     }
 
     /// Launches `kernel` on the backend's stream.
@@ -185,6 +194,12 @@ pub(crate) fn has_kernel(op: &Op, out: &TensorType, inputs: &[TensorType]) -> bo
             inputs.first().map(|t| t.dtype),
             Some(DType::F32 | DType::F16 | DType::BF16)
         ),
+        Op::Conv { .. } => {
+            inputs.first().is_some_and(|x| x.dtype.is_float())
+                && inputs
+                    .get(1)
+                    .is_some_and(|w| im2col_kernel(op, &inputs[0], w, out).is_some())
+        }
         Op::Attention { .. } => inputs.first().is_some_and(|q| {
             let dims = q.shape.dims();
             dims.len() == 4
@@ -257,6 +272,16 @@ impl Backend for CudaBackend {
             Op::Reshape { .. } => {
                 let x = inputs.first().ok_or_else(|| context("no operand".into()))?;
                 return Ok(wrap(out.clone(), buffer(x).map_err(context)?.clone()));
+            }
+            Op::Conv { .. } => {
+                let [x, w] = inputs else {
+                    return Err(context("needs two operands".into()));
+                };
+                let result = self.alloc(out)?;
+                let x = (buffer(x).map_err(context)?, x.ty());
+                let w = (buffer(w).map_err(context)?, w.ty());
+                self.conv(op, x, w, (&result, out)).map_err(context)?;
+                return Ok(wrap(out.clone(), result));
             }
             Op::MatMul => {
                 let [a, b] = inputs else {

@@ -15,12 +15,13 @@
 //! * [`CudaBackend`] / [`CudaExecutable`]: device tensors, kernel launches, eager and
 //!   graph mode. **Not yet verified on a GPU**: only the code generation and its
 //!   compilation to PTX are tested on machines without one (`tests/ptx.rs`). Matmul runs
-//!   on cuBLAS (cuBLASLt epilogues are future work); integer arithmetic, convolution,
+//!   on cuBLAS (cuBLASLt epilogues are future work), convolution as im2col + GEMM;
 //!   gathers, random numbers and the eager composites are not implemented yet
 //!   ([`missing_kernels`] lists what a graph lacks).
 
 mod backend;
 pub mod codegen;
+mod conv;
 mod device;
 mod error;
 mod executable;

@@ -70,58 +70,90 @@ impl Blas {
         } else {
             (m, batch)
         };
-        let data_type = match lhs_ty.dtype {
-            DType::F32 => cudaDataType::CUDA_R_32F,
-            DType::F16 => cudaDataType::CUDA_R_16F,
-            DType::BF16 => cudaDataType::CUDA_R_16BF,
-            other => {
-                return Err(cuda_error(format!(
-                    "matmul of {other} is not supported on CUDA yet"
-                )))
-            }
-        };
-        let int = |v: usize| {
-            i32::try_from(v)
-                .map_err(|_| cuda_error(format!("matmul extent {v} exceeds cuBLAS's i32")))
-        };
-        let (mi, ni, ki, bi) = (int(m)?, int(n)?, int(k)?, int(batch)?);
-        let handle = self.handle()?;
-        let (alpha, beta) = (1.0f32, 0.0f32);
         let stream = &self.stream;
         let (a, _a_sync) = lhs.0.device_ptr(stream);
         let (b, _b_sync) = rhs.0.device_ptr(stream);
         let (c, _c_sync) = out.0.device_ptr(stream);
+        self.gemm(&Gemm {
+            dtype: lhs_ty.dtype,
+            m,
+            n,
+            k,
+            batch,
+            a: (a, m * k),
+            b: (b, k * n),
+            c: (c, m * n),
+        })
+        .map_err(|e| cuda_error(format!("matmul {lhs_ty} · {rhs_ty}: {e}")))
+    }
+
+    /// `batch` row-major products `C[m, n] = A[m, k] · B[k, n]` with f32 accumulation.
+    pub fn gemm(&self, g: &Gemm) -> std::result::Result<(), String> {
+        let data_type = match g.dtype {
+            DType::F32 => cudaDataType::CUDA_R_32F,
+            DType::F16 => cudaDataType::CUDA_R_16F,
+            DType::BF16 => cudaDataType::CUDA_R_16BF,
+            other => return Err(format!("GEMM of {other} is not supported on CUDA yet")),
+        };
+        let int = |v: usize| {
+            i32::try_from(v).map_err(|_| format!("GEMM extent {v} exceeds cuBLAS's i32"))
+        };
+        let (m, n, k, batch) = (int(g.m)?, int(g.n)?, int(g.k)?, int(g.batch)?);
+        let handle = self.handle().map_err(|e| e.to_string())?;
+        let (alpha, beta) = (1.0f32, 0.0f32);
         // Row-major C = A·B is column-major Cᵀ = Bᵀ·Aᵀ: cuBLAS computes an n×m result from
         // B (n×k, leading dimension n) and A (k×m, leading dimension k).
-        // SAFETY: the buffers hold the extents the types describe (checked by the callers'
-        // type inference); alpha and beta are f32 as the f32 compute type requires.
+        // SAFETY: the pointers hold the extents and strides `g` describes (the callers
+        // derive them from inferred types); alpha and beta are f32 as the f32 compute type
+        // requires.
         unsafe {
             cudarc::cublas::result::gemm_strided_batched_ex(
                 *handle.handle(),
                 cublasOperation_t::CUBLAS_OP_N,
                 cublasOperation_t::CUBLAS_OP_N,
-                ni,
-                mi,
-                ki,
+                n,
+                m,
+                k,
                 (&alpha as *const f32).cast(),
-                b as *const _,
+                g.b.0 as *const _,
                 data_type,
-                ni,
-                (k * n) as i64,
-                a as *const _,
+                n,
+                g.b.1 as i64,
+                g.a.0 as *const _,
                 data_type,
-                ki,
-                (m * k) as i64,
+                k,
+                g.a.1 as i64,
                 (&beta as *const f32).cast(),
-                c as *mut _,
+                g.c.0 as *mut _,
                 data_type,
-                ni,
-                (m * n) as i64,
-                bi,
+                n,
+                g.c.1 as i64,
+                batch,
                 cublasComputeType_t::CUBLAS_COMPUTE_32F,
                 cublasGemmAlgo_t::CUBLAS_GEMM_DEFAULT,
             )
         }
-        .map_err(|e| cuda_error(format!("cuBLAS matmul {lhs_ty} · {rhs_ty}: {e:?}")))
+        .map_err(|e| format!("cuBLAS: {e:?}"))
     }
+}
+
+/// One strided-batched GEMM: extents, and each operand as (device address, element stride
+/// between batch entries; 0 repeats it).
+pub struct Gemm {
+    /// Element type of A, B and C.
+    pub dtype: DType,
+    /// Rows of A and C.
+    pub m: usize,
+    /// Columns of B and C.
+    pub n: usize,
+    /// Columns of A, rows of B.
+    pub k: usize,
+    /// Products.
+    pub batch: usize,
+    /// A `[m, k]`.
+    pub a: (u64, usize),
+    /// B `[k, n]`.
+    pub b: (u64, usize),
+    /// C `[m, n]`.
+    pub c: (u64, usize),
 }

@@ -1,6 +1,9 @@
 //! Helpers for tests that need NVRTC or a GPU (this crate's and the `hyv` package's).
 
+use crate::codegen::KernelSource;
 use crate::error::nvrtc_present;
+use crate::nvrtc::{compile, NvrtcOptions};
+use crate::ptx_cache::PtxCache;
 use crate::CudaBackend;
 
 /// Whether NVRTC can be loaded, for a test named `test` that needs it. When it cannot:
@@ -43,4 +46,49 @@ pub fn cuda_for_test(test: &str) -> Option<CudaBackend> {
             None
         }
     }
+}
+
+/// Compiles every kernel with NVRTC (no cache, on all cores) and checks each PTX with
+/// [`check_ptx`] for `options.arch`. Returns the distinct `.version` lines of the PTX, or
+/// every failure (compile errors name their kernel and carry NVRTC's log).
+pub fn compile_all(
+    kernels: &[KernelSource],
+    options: &NvrtcOptions,
+) -> Result<Vec<String>, Vec<String>> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per = kernels.len().div_ceil(workers).max(1);
+    let results: Vec<Result<String, String>> = std::thread::scope(|s| {
+        let handles: Vec<_> = kernels
+            .chunks(per)
+            .map(|chunk| {
+                s.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|k| {
+                            let ptx = compile(k, options, &PtxCache::disabled())
+                                .map_err(|e| e.to_string())?;
+                            check_ptx(&ptx, &options.arch, &k.name)?;
+                            let version = ptx.lines().find(|l| l.starts_with(".version"));
+                            Ok(version.unwrap_or("no .version line").to_string())
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| vec![Err("a compile thread panicked".into())])
+            })
+            .collect()
+    });
+    let (ok, failed): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
+    if !failed.is_empty() {
+        return Err(failed.into_iter().filter_map(Result::err).collect());
+    }
+    let mut versions: Vec<String> = ok.into_iter().filter_map(Result::ok).collect();
+    versions.sort();
+    versions.dedup();
+    Ok(versions)
 }

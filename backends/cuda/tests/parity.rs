@@ -134,7 +134,8 @@ fn elementwise_graphs() -> Vec<(Graph, f64)> {
     graphs
 }
 
-/// Matmul with a broadcast bias, permute, reshape, slice, concat and attention (key mask, causal).
+/// Matmul with a broadcast bias, permute, reshape, slice, concat, convolution and attention
+/// (key mask, causal).
 fn movement_graphs() -> Vec<(Graph, f64)> {
     let mut graphs = Vec::new();
     for dtype in [DType::F32, DType::BF16] {
@@ -198,7 +199,16 @@ fn movement_graphs() -> Vec<(Graph, f64)> {
             },
             &[q, k, v],
         );
-        g.set_outputs(vec![c, att, causal]);
+        let x = input(&mut g, "cx", dtype, &[2, 4, 9, 7]);
+        let w = input(&mut g, "cw", dtype, &[6, 2, 3, 3]);
+        let conv = Op::Conv {
+            stride: vec![2, 1],
+            padding: vec![(1, 0), (2, 2)],
+            dilation: vec![1, 2],
+            groups: 2,
+        };
+        let conv = add(&mut g, conv, &[x, w]);
+        g.set_outputs(vec![c, att, causal, conv]);
         graphs.push((g, tolerance(dtype)));
     }
     graphs

@@ -1,16 +1,17 @@
 //! CUDA code generation compiled to PTX with NVRTC (no GPU needed): fused groups and
 //! one-op kernels of handmade and random graphs, eager kernels for every elementwise op,
 //! integer arithmetic, broadcast, permute, slice, concat, pad, iota and reductions over any
-//! axes in every dtype, the attention kernels, a broken source (its error names the kernel
+//! axes in every dtype, convolution columns, the attention kernels, a broken source (its error names the kernel
 //! and carries NVRTC's log) and the PTX cache. Without NVRTC each test prints a loud skip
 //! line, or fails when `HYV_REQUIRE_NVRTC=1` (see `hyv_backend_cuda::testing`).
 
 use hyv_backend_cuda::codegen::{
-    attention_kernel, eager_kernel, graph_kernels, AttentionSpec, KernelSource, Launch,
+    attention_kernel, eager_kernel, graph_kernels, im2col_kernel, AttentionSpec, KernelSource,
+    Launch,
 };
 use hyv_backend_cuda::nvrtc::{compile, nvrtc_version, NvrtcOptions};
 use hyv_backend_cuda::ptx_cache::PtxCache;
-use hyv_backend_cuda::testing::{check_ptx, nvrtc_for_test};
+use hyv_backend_cuda::testing::{self, nvrtc_for_test};
 use hyv_ir::{
     BinaryOp, CmpOp, DType, Graph, Node, NodeId, Op, PadMode, ReduceOp, Shape, TensorType, UnaryOp,
     F64,
@@ -26,13 +27,15 @@ fn options() -> NvrtcOptions {
 /// Compiles every kernel (no cache) and checks its PTX header and entry point.
 fn compile_all(kernels: &[KernelSource]) {
     let (major, minor) = nvrtc_version().unwrap();
-    for k in kernels {
-        let ptx = compile(k, &options(), &PtxCache::disabled())
-            .unwrap_or_else(|e| panic!("{e}\n--- source of {} ---\n{}", k.name, k.source));
-        check_ptx(&ptx, "sm_90", &k.name).unwrap();
-    }
+    let versions = testing::compile_all(kernels, &options()).unwrap_or_else(|failures| {
+        panic!(
+            "{} kernels failed:\n{}",
+            failures.len(),
+            failures.join("\n")
+        )
+    });
     println!(
-        "compiled {} kernels with NVRTC {major}.{minor}",
+        "compiled {} kernels ({versions:?}) with NVRTC {major}.{minor}",
         kernels.len()
     );
 }
@@ -307,6 +310,20 @@ fn eager_kernels_cover_every_elementwise_op_movement_and_dtype() {
             };
             kernels.push(eager_kernel(&pad, &padded, std::slice::from_ref(&x)).unwrap());
         }
+    }
+    for dtype in [DType::F32, DType::BF16] {
+        let conv = Op::Conv {
+            stride: vec![2, 1],
+            padding: vec![(1, 0), (2, 2)],
+            dilation: vec![1, 2],
+            groups: 2,
+        };
+        let (x, w) = (
+            TensorType::new(dtype, [2, 4, 9, 7]),
+            TensorType::new(dtype, [6, 2, 3, 3]),
+        );
+        let out = TensorType::new(dtype, [2, 6, 4, 7]);
+        kernels.push(im2col_kernel(&conv, &x, &w, &out).unwrap());
     }
     let ints = TensorType::new(DType::I64, [1, 4]);
     let wide = TensorType::new(DType::I64, [3, 4]);

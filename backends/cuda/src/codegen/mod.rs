@@ -1,8 +1,8 @@
 //! CUDA C generation: one `extern "C" __global__` kernel per fused program
 //! ([`fused_kernel`]), per graph ([`graph_kernels`]) and per eager op ([`eager_kernel`]:
 //! one-op fused programs, else [`integer_kernel`], [`movement_kernel`] or
-//! [`reduce_kernel`]), plus the
-//! flash-attention kernel ([`attention_kernel`]).
+//! [`reduce_kernel`]), plus the flash-attention kernel ([`attention_kernel`]) and the
+//! column matrix of convolutions ([`im2col_kernel`], the GEMM runs on cuBLAS).
 //!
 //! Every source starts with the same prelude (`prelude.cuh`: 16-bit conversions with
 //! round-to-nearest-even, scalar and 8-wide vector loads and stores, NaN-propagating
@@ -13,12 +13,14 @@ mod access;
 mod attention;
 mod expr;
 mod fused;
+mod im2col;
 mod integer;
 mod movement;
 mod reduce;
 
 pub use attention::{attention_kernel, AttentionSpec, ATTENTION_BLOCK_Q};
 pub use fused::{eager_kernel, fused_kernel, graph_kernels};
+pub use im2col::im2col_kernel;
 pub use integer::integer_kernel;
 pub use movement::movement_kernel;
 pub use reduce::reduce_kernel;
