@@ -1,8 +1,10 @@
 //! The CUDA backend's kernels for real models, compiled to PTX with NVRTC (no GPU needed):
 //! the graph-mode fused kernels of the tiny and small DiT (a double block, a single block
 //! and the whole model) and of the tiny VAE decoder, the one-op eager kernels of every
-//! op they contain (with the im2col kernels of convolutions), and the attention kernels;
-//! every unfused node of their graph-mode graphs must have a CUDA kernel. Each PTX must
+//! op they contain (composites as their fused decompositions, convolutions with their
+//! im2col kernels), and the attention kernels;
+//! every op of their traced graphs (eager mode) and every unfused node of their graph-mode
+//! graphs must have a CUDA kernel. Each PTX must
 //! target sm_90 and define its kernel's entry point. Without NVRTC the test prints a loud
 //! skip line, or fails when `HYV_REQUIRE_NVRTC=1` (`make unit` sets it).
 #![cfg(feature = "cuda")]
@@ -11,6 +13,7 @@ use hyv_backend_cpu::CpuBackend;
 use hyv_backend_cuda::codegen::{
     attention_kernel, eager_kernel, graph_kernels, im2col_kernel, AttentionSpec, KernelSource,
 };
+use hyv_backend_cuda::composite_graph;
 use hyv_backend_cuda::nvrtc::{nvrtc_version, NvrtcOptions};
 use hyv_backend_cuda::testing::{compile_all, nvrtc_for_test};
 use hyv_frontend::{trace, Backend, HostTensor, Model, TensorType, Weights};
@@ -132,6 +135,15 @@ fn node_kernels(graph: &Graph, kernels: &mut BTreeMap<String, KernelSource>) {
                 )
             }
             op @ Op::Conv { .. } => im2col_kernel(op, &types[0], &types[1], &node.ty),
+            op if op.is_composite() => {
+                // Eager mode runs a composite as its fused decomposition.
+                let g = composite_graph(op, &node.ty, &types).unwrap();
+                for k in graph_kernels(&g) {
+                    kernels.entry(k.name.clone()).or_insert(k);
+                }
+                node_kernels(&g, kernels);
+                None
+            }
             op => eager_kernel(op, &node.ty, &types),
         };
         if let Some(k) = kernel {
@@ -157,6 +169,11 @@ fn every_model_kernel_compiles_to_ptx() {
         }
         // Eager mode runs the traced ops; graph mode runs the unfused nodes of the
         // optimised graph on the same one-op kernels.
+        let missing = hyv_backend_cuda::missing_eager_kernels(&traced);
+        assert!(
+            missing.is_empty(),
+            "{what}: no eager CUDA kernel for {missing:?}"
+        );
         node_kernels(&traced, &mut eager);
         node_kernels(&optimised, &mut eager);
     }

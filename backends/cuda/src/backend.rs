@@ -4,9 +4,10 @@
 //! the construction errors and kernel compilation are tested on machines without one.
 
 use crate::codegen::{attention_kernel, eager_kernel, im2col_kernel, AttentionSpec, KernelSource};
+use crate::composite::composite_plan;
 use crate::device::CudaBuffer;
 use crate::error::{cuda_error, driver_present, no_driver, no_nvrtc, nvrtc_present, NAME};
-use crate::executable::CudaExecutable;
+use crate::executable::{CudaExecutable, Plan};
 use crate::kernels::{Arg, KernelCache};
 use crate::matmul::Blas;
 use crate::nvrtc::NvrtcOptions;
@@ -20,8 +21,8 @@ use std::sync::{Arc, Mutex};
 /// The CUDA backend on one device: generated NVRTC kernels for elementwise ops, reductions, data movement (broadcast, permute, slice, concat, pad), iota and
 /// fusion groups (one kernel per group in graph mode), a SIMT flash-attention kernel,
 /// cuBLAS matmuls and convolutions (im2col + GEMM), integer arithmetic, free reshapes and
-/// uploaded constants. Gathers, random numbers and the composites other than attention are
-/// not implemented yet: those ops give an error naming them.
+/// uploaded constants; eager composites run as their fused decompositions. Gathers and
+/// random numbers are not implemented yet: those ops give an error naming them.
 #[derive(Clone)]
 pub struct CudaBackend {
     inner: Arc<Inner>,
@@ -34,6 +35,8 @@ struct Inner {
     blas: Blas,
     /// Eager kernels by op signature (`None`: the op has no generated kernel).
     eager: Mutex<HashMap<String, Option<Arc<KernelSource>>>>,
+    /// Plans of eager composites by op signature.
+    composites: Mutex<HashMap<String, Arc<Plan>>>,
 }
 
 impl CudaBackend {
@@ -59,6 +62,7 @@ impl CudaBackend {
                 kernels,
                 blas,
                 eager: Mutex::new(HashMap::new()),
+                composites: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -80,6 +84,11 @@ impl CudaBackend {
     /// The backend's stream.
     pub(crate) fn stream(&self) -> &Arc<CudaStream> {
         &self.inner.stream
+    }
+
+    /// The plans of eager composites.
+    pub(crate) fn composites(&self) -> &Mutex<HashMap<String, Arc<Plan>>> {
+        &self.inner.composites
     }
 
     /// The backend's cuBLAS handle.
@@ -214,6 +223,7 @@ pub(crate) fn has_kernel(op: &Op, out: &TensorType, inputs: &[TensorType]) -> bo
                 )
                 .is_some()
         }),
+        op if op.is_composite() => composite_plan(op, out, inputs).is_ok(),
         op => eager_kernel(op, out, inputs).is_some(),
     }
 }
@@ -269,6 +279,11 @@ impl Backend for CudaBackend {
         match op {
             Op::Attention { .. } => return self.attention(op, out, inputs).map_err(context),
             Op::Constant { value } => return self.upload(value),
+            op if op.is_composite() => {
+                return self
+                    .composite(op, out, inputs)
+                    .map_err(|e| context(e.to_string()))
+            }
             Op::Reshape { .. } => {
                 let x = inputs.first().ok_or_else(|| context("no operand".into()))?;
                 return Ok(wrap(out.clone(), buffer(x).map_err(context)?.clone()));

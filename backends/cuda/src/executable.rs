@@ -17,16 +17,33 @@ use std::collections::BTreeMap;
 /// kernels (built when the executable is), other nodes through [`Backend::execute`]. Each
 /// value is dropped after its last use.
 pub struct CudaExecutable {
-    graph: Graph,
+    plan: Plan,
     backend: CudaBackend,
-    /// The steps, each fused one with its kernel.
-    steps: Vec<(Step, Option<KernelSource>)>,
 }
 
 impl CudaExecutable {
     /// Verifies `graph` and generates its fused kernels; an error naming the ops the
     /// backend has no kernel for yet (see [`missing_kernels`]), before anything runs.
     pub fn new(graph: &Graph, backend: CudaBackend) -> Result<Self> {
+        Ok(CudaExecutable {
+            plan: Plan::new(graph)?,
+            backend,
+        })
+    }
+}
+
+/// The steps of a graph's run, independent of the backend that runs them (so that the
+/// backend can cache plans of its eager composites without holding itself).
+pub(crate) struct Plan {
+    graph: Graph,
+    /// The steps, each fused one with its kernel.
+    steps: Vec<(Step, Option<KernelSource>)>,
+}
+
+impl Plan {
+    /// Verifies `graph` and generates its fused kernels; an error naming the ops the
+    /// backend has no kernel for yet (see [`missing_kernels`]).
+    pub(crate) fn new(graph: &Graph) -> Result<Self> {
         hyv_ir::verify(graph)?;
         let missing = missing_kernels(graph);
         if !missing.is_empty() {
@@ -50,16 +67,19 @@ impl CudaExecutable {
                 (step, kernel)
             })
             .collect();
-        Ok(CudaExecutable {
+        Ok(Plan {
             graph: graph.clone(),
-            backend,
             steps,
         })
     }
-}
 
-impl Executable for CudaExecutable {
-    fn run(&self, inputs: &[DeviceTensor], params: &ParamMap) -> Result<Vec<DeviceTensor>> {
+    /// Runs the steps on `backend`.
+    pub(crate) fn run(
+        &self,
+        backend: &CudaBackend,
+        inputs: &[DeviceTensor],
+        params: &ParamMap,
+    ) -> Result<Vec<DeviceTensor>> {
         let graph = &self.graph;
         check_inputs(graph, inputs)?;
         let mut uses = vec![0usize; graph.len()];
@@ -102,13 +122,13 @@ impl Executable for CudaExecutable {
                         .map(|t| buffer(t))
                         .collect::<std::result::Result<Vec<_>, _>>()
                         .map_err(context)?;
-                    let result = self.backend.alloc(&node.ty)?;
+                    let result = backend.alloc(&node.ty)?;
                     let mut kargs: Vec<Arg> = buffers.into_iter().map(Arg::Buffer).collect();
                     kargs.push(Arg::Buffer(&result));
-                    self.backend.launch(kernel, &kargs)?;
+                    backend.launch(kernel, &kargs)?;
                     wrap(node.ty.clone(), result)
                 }
-                (None, op) => self.backend.execute(op, &node.ty, &args, &node.path)?,
+                (None, op) => backend.execute(op, &node.ty, &args, &node.path)?,
             };
             values[id.0] = Some(value);
             for i in operands {
@@ -124,15 +144,22 @@ impl Executable for CudaExecutable {
             .map(|o| values[o.0].clone().expect("outputs are computed"))
             .collect())
     }
+}
+
+impl Executable for CudaExecutable {
+    fn run(&self, inputs: &[DeviceTensor], params: &ParamMap) -> Result<Vec<DeviceTensor>> {
+        self.plan.run(&self.backend, inputs, params)
+    }
 
     /// One launch per fused group plus one per other node (inputs and parameters excluded).
     fn kernel_launches(&self) -> Option<usize> {
+        let plan = &self.plan;
         Some(
-            self.steps
+            plan.steps
                 .iter()
                 .filter(|(s, _)| {
                     !matches!(s, Step::Node(id)
-                        if matches!(self.graph.node(*id).op, Op::Input { .. } | Op::Parameter { .. }))
+                        if matches!(plan.graph.node(*id).op, Op::Input { .. } | Op::Parameter { .. }))
                 })
                 .count(),
         )
@@ -146,6 +173,20 @@ pub fn missing_kernels(graph: &Graph) -> BTreeMap<&'static str, usize> {
     for step in plan(graph) {
         let Step::Node(id) = step else { continue };
         let node = graph.node(id);
+        let types: Vec<TensorType> = node.inputs.iter().map(|&i| graph.ty(i).clone()).collect();
+        if !has_kernel(&node.op, &node.ty, &types) {
+            *missing.entry(node.op.name()).or_insert(0) += 1;
+        }
+    }
+    missing
+}
+
+/// The ops of `graph` that eager mode cannot run on the CUDA backend (every node executed
+/// on its own, composites as their [`composite_graph`](crate::composite_graph)), with how
+/// often each occurs.
+pub fn missing_eager_kernels(graph: &Graph) -> BTreeMap<&'static str, usize> {
+    let mut missing = BTreeMap::new();
+    for node in graph.nodes() {
         let types: Vec<TensorType> = node.inputs.iter().map(|&i| graph.ty(i).clone()).collect();
         if !has_kernel(&node.op, &node.ty, &types) {
             *missing.entry(node.op.name()).or_insert(0) += 1;

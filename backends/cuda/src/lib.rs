@@ -16,11 +16,13 @@
 //!   graph mode. **Not yet verified on a GPU**: only the code generation and its
 //!   compilation to PTX are tested on machines without one (`tests/ptx.rs`). Matmul runs
 //!   on cuBLAS (cuBLASLt epilogues are future work), convolution as im2col + GEMM;
-//!   gathers, random numbers and the eager composites are not implemented yet
+//!   eager composites run as their fused decompositions; gathers and random numbers are
+//!   not implemented yet
 //!   ([`missing_kernels`] lists what a graph lacks).
 
 mod backend;
 pub mod codegen;
+mod composite;
 mod conv;
 mod device;
 mod error;
@@ -33,6 +35,7 @@ pub mod testing;
 
 pub use backend::claims_composite;
 pub use backend::CudaBackend;
+pub use composite::composite_graph;
 pub use device::CudaBuffer;
 pub use error::{driver_present, nvrtc_present};
-pub use executable::{missing_kernels, CudaExecutable};
+pub use executable::{missing_eager_kernels, missing_kernels, CudaExecutable};

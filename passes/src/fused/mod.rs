@@ -9,7 +9,8 @@
 //!   that can be one and a plain node for everything else.
 //! * [`single_op`] (module `single`): the one-op program of an eager elementwise op, row
 //!   reduction, broadcast or permute, so that a backend generates its eager kernels with
-//!   its fused-kernel code.
+//!   its fused-kernel code; [`one_op_graph`], the graph of one op (for a backend that runs
+//!   an eager composite as its compiled decomposition).
 //!
 //! The CPU backend interprets and JIT-compiles these programs; the CUDA backend generates
 //! CUDA C from them.
@@ -20,4 +21,4 @@ mod single;
 
 pub use groups::{plan, Step};
 pub use program::{build, FusedProgram, InputAccess, Instr, Reg, Tail};
-pub use single::single_op;
+pub use single::{one_op_graph, single_op};

@@ -1,4 +1,4 @@
-//! [`single_op`]: the fused program of one eager op.
+//! [`single_op`]: the fused program of one eager op; [`one_op_graph`]: the graph of one op.
 
 use super::program::{build, merged, FusedProgram, InputAccess, Instr, Tail};
 use hyv_ir::{DType, Graph, Node, NodeId, Op, TensorType};
@@ -53,7 +53,14 @@ fn copy(out: &TensorType, dtype: DType, strides: Vec<usize>) -> Option<FusedProg
 
 /// The program of `op` built as a fusion group of one node.
 fn one_node(op: &Op, out: &TensorType, inputs: &[TensorType]) -> Option<FusedProgram> {
-    let mut graph = Graph::new("single op");
+    let (graph, id) = one_op_graph(op, out, inputs);
+    build(&graph, &[id], &mut Vec::new())
+}
+
+/// A graph of one `op` (output type `out`) on `input` nodes `x0, x1, ...` of types
+/// `inputs`, its output the op's; with the op's id. Unverified (see [`hyv_ir::verify`]).
+pub fn one_op_graph(op: &Op, out: &TensorType, inputs: &[TensorType]) -> (Graph, NodeId) {
+    let mut graph = Graph::new(format!("one {}", op.name()));
     let args: Vec<NodeId> = inputs
         .iter()
         .enumerate()
@@ -74,5 +81,6 @@ fn one_node(op: &Op, out: &TensorType, inputs: &[TensorType]) -> Option<FusedPro
         ty: out.clone(),
         path: String::new(),
     });
-    build(&graph, &[id], &mut Vec::new())
+    graph.set_outputs(vec![id]);
+    (graph, id)
 }
