@@ -1,8 +1,9 @@
-//! The CUDA backend against the reference backend on a GPU: every eager op it has a kernel
-//! for (elementwise ops and dtypes, row reductions, broadcast, permute, reshape, slice,
-//! concat, matmul,
-//! attention with a key mask and causal) and graph mode on fused graphs. Without a CUDA
-//! device every test prints "no CUDA device: skipped", or fails when `HYV_REQUIRE_CUDA=1`.
+//! The CUDA backend against the reference backend on a GPU, eager (op by op) and compiled:
+//! elementwise ops in every float dtype, row reductions, broadcast, permute, reshape, slice,
+//! concat, matmul, a grouped strided dilated convolution, attention with a key mask and
+//! causal, the composites eager mode runs as their fused decompositions, and a fusing
+//! chain. Without a CUDA device every test prints "no CUDA device: skipped", or fails when
+//! `HYV_REQUIRE_CUDA=1`; the graphs themselves are built and verified everywhere.
 //!
 //! Written without a GPU: these tests have not yet run on one.
 
@@ -263,6 +264,46 @@ fn fused_graphs() -> Vec<(Graph, f64)> {
     graphs
 }
 
+/// Composites, which eager mode runs as their fused decompositions: linear, softmax over a
+/// middle axis, layer, RMS and group norm, GELU (both forms) and SiLU.
+fn composite_graphs() -> Vec<(Graph, f64)> {
+    let mut graphs = Vec::new();
+    for dtype in [DType::F32, DType::BF16] {
+        let mut g = Graph::new(format!("composites {dtype}"));
+        let x = input(&mut g, "x", dtype, &[2, 6, 32]);
+        let w = input(&mut g, "w", dtype, &[24, 32]);
+        let b = input(&mut g, "b", dtype, &[24]);
+        let gamma = input(&mut g, "gamma", dtype, &[32]);
+        let beta = input(&mut g, "beta", dtype, &[32]);
+        let eps = F64(1e-6);
+        let outs = vec![
+            add(&mut g, Op::Linear { has_bias: true }, &[x, w, b]),
+            add(&mut g, Op::Softmax { axis: 1 }, &[x]),
+            add(
+                &mut g,
+                Op::LayerNorm { eps, affine: true },
+                &[x, gamma, beta],
+            ),
+            add(&mut g, Op::RmsNorm { eps, affine: false }, &[x]),
+            add(
+                &mut g,
+                Op::GroupNorm {
+                    groups: 3,
+                    eps,
+                    affine: false,
+                },
+                &[x],
+            ),
+            add(&mut g, Op::Gelu { tanh: true }, &[x]),
+            add(&mut g, Op::Gelu { tanh: false }, &[x]),
+            add(&mut g, Op::Silu, &[x]),
+        ];
+        g.set_outputs(outs);
+        graphs.push((g, tolerance(dtype)));
+    }
+    graphs
+}
+
 /// Runs every graph of `graphs` through [`check`] on the GPU, if there is one.
 fn on_gpu(test: &str, graphs: Vec<(Graph, f64)>) {
     let Some(cuda) = cuda_for_test(test) else {
@@ -276,7 +317,14 @@ fn on_gpu(test: &str, graphs: Vec<(Graph, f64)>) {
 
 #[test]
 fn the_parity_graphs_are_well_formed() {
-    for (g, _) in [elementwise_graphs(), movement_graphs(), fused_graphs()].concat() {
+    for (g, _) in [
+        elementwise_graphs(),
+        movement_graphs(),
+        fused_graphs(),
+        composite_graphs(),
+    ]
+    .concat()
+    {
         hyv_ir::verify(&g).unwrap();
     }
 }
@@ -300,4 +348,9 @@ fn movement_matmul_and_attention_match_the_reference() {
 #[test]
 fn fused_groups_match_the_reference() {
     on_gpu("fused_groups_match_the_reference", fused_graphs());
+}
+
+#[test]
+fn composites_match_the_reference() {
+    on_gpu("composites_match_the_reference", composite_graphs());
 }
