@@ -5,9 +5,8 @@ use crate::backend::{arg_of, backend_error, wrap};
 use crate::fused::{eval, native, plan, Step};
 use crate::jit::JitKernel;
 use crate::CpuBackend;
-use hyv_ir::{Graph, NodeId, Op};
-use hyv_runtime::binding::{check_inputs, parameter};
-use hyv_runtime::{Backend, DeviceTensor, Error, Executable, ParamMap, Result};
+use hyv_ir::{Graph, Op};
+use hyv_runtime::{run_steps, Backend, DeviceTensor, Executable, ParamMap, Result};
 
 /// A verified graph run in node order: each fusion group (contiguous members, the root
 /// last, as `hyv_passes::Fuse` leaves them) as one fused kernel, every other node with the
@@ -61,74 +60,40 @@ impl CpuExecutable {
 
     fn run_steps(&self, inputs: &[DeviceTensor], params: &ParamMap) -> Result<Vec<DeviceTensor>> {
         let graph = &self.graph;
-        check_inputs(graph, inputs)?;
-        let mut uses = vec![0usize; graph.len()];
-        for (step, _) in &self.steps {
-            for i in step.io(graph).1 {
-                uses[i.0] += 1;
-            }
-        }
-        for o in graph.outputs() {
-            uses[o.0] += 1;
-        }
-        let mut values: Vec<Option<DeviceTensor>> = vec![None; graph.len()];
-        let mut next_input = inputs.iter();
-        for (step, kernel) in &self.steps {
-            let (id, operands) = step.io(graph);
-            let node = graph.node(id);
-            let args = operands
-                .iter()
-                .map(|i| values[i.0].as_ref().ok_or_else(|| missing(graph, *i, id)))
-                .collect::<Result<Vec<&DeviceTensor>>>()?;
-            let value = match (step, &node.op) {
-                (Step::Node(_), Op::Input { .. }) => {
-                    next_input.next().cloned().expect("input count checked")
-                }
-                (Step::Node(_), Op::Parameter { .. }) => parameter(graph, id, params)?.clone(),
-                (Step::Node(_), op) => self.backend.execute(op, &node.ty, &args, &node.path)?,
-                (Step::Fused { program, .. }, _) => {
-                    let context = |m: String| {
-                        backend_error(format!(
-                            "fused group ending in {} at `{}`: {m}",
-                            node.op.name(),
-                            node.path
-                        ))
-                    };
-                    let data = args
-                        .iter()
-                        .map(|t| arg_of(t).map(|a| &**a.data))
-                        .collect::<std::result::Result<Vec<_>, _>>()
-                        .map_err(context)?;
-                    let out = match kernel {
-                        Some(k) => native::run(k, program, &data),
-                        None => eval::run(program, &data),
+        run_steps(
+            graph,
+            &self.steps,
+            |(step, _)| step.io(graph),
+            inputs,
+            params,
+            |(step, kernel), node, args| {
+                let program = match step {
+                    Step::Node(_) => {
+                        return self.backend.execute(&node.op, &node.ty, args, &node.path)
                     }
+                    Step::Fused { program, .. } => program,
+                };
+                let context = |m: String| {
+                    backend_error(format!(
+                        "fused group ending in {} at `{}`: {m}",
+                        node.op.name(),
+                        node.path
+                    ))
+                };
+                let data = args
+                    .iter()
+                    .map(|t| arg_of(t).map(|a| &**a.data))
+                    .collect::<std::result::Result<Vec<_>, _>>()
                     .map_err(context)?;
-                    wrap(node.ty.clone(), std::sync::Arc::new(out))
+                let out = match kernel {
+                    Some(k) => native::run(k, program, &data),
+                    None => eval::run(program, &data),
                 }
-            };
-            values[id.0] = Some(value);
-            for i in operands {
-                uses[i.0] -= 1;
-                if uses[i.0] == 0 {
-                    values[i.0] = None;
-                }
-            }
-        }
-        Ok(graph
-            .outputs()
-            .iter()
-            .map(|o| values[o.0].clone().expect("outputs are computed"))
-            .collect())
+                .map_err(context)?;
+                Ok(wrap(node.ty.clone(), std::sync::Arc::new(out)))
+            },
+        )
     }
-}
-
-/// The error for an operand not computed before its use (an unverified graph).
-fn missing(graph: &Graph, operand: NodeId, user: NodeId) -> Error {
-    Error::Binding(format!(
-        "graph `{}`: operand {operand} of node {user} is not computed before it",
-        graph.name
-    ))
 }
 
 /// `steps` with the JIT kernel of every fused step, where `jit` is on and the JIT

@@ -9,8 +9,7 @@ use crate::error::cuda_error;
 use crate::kernels::Arg;
 use hyv_ir::{Graph, Op, TensorType};
 use hyv_passes::fused::{plan, Step};
-use hyv_runtime::binding::{check_inputs, parameter};
-use hyv_runtime::{Backend, DeviceTensor, Executable, ParamMap, Result};
+use hyv_runtime::{run_steps, Backend, DeviceTensor, Executable, ParamMap, Result};
 use std::collections::BTreeMap;
 
 /// A verified graph run in node order on a [`CudaBackend`]: fusion groups as generated
@@ -59,14 +58,19 @@ impl Plan {
             .map(|step| {
                 let kernel = match &step {
                     Step::Fused { root, program, .. } => {
-                        let label = format!("fused_{}", graph.node(*root).op.name());
-                        fused_kernel(program, &label)
+                        let op = graph.node(*root).op.name();
+                        let kernel = fused_kernel(program, &format!("fused_{op}"));
+                        Some(kernel.ok_or_else(|| {
+                            cuda_error(format!(
+                                "no kernel for the fused group ending in {op} at node {root}"
+                            ))
+                        })?)
                     }
                     Step::Node(_) => None,
                 };
-                (step, kernel)
+                Ok((step, kernel))
             })
-            .collect();
+            .collect::<Result<_>>()?;
         Ok(Plan {
             graph: graph.clone(),
             steps,
@@ -81,68 +85,35 @@ impl Plan {
         params: &ParamMap,
     ) -> Result<Vec<DeviceTensor>> {
         let graph = &self.graph;
-        check_inputs(graph, inputs)?;
-        let mut uses = vec![0usize; graph.len()];
-        for (step, _) in &self.steps {
-            for i in step.io(graph).1 {
-                uses[i.0] += 1;
-            }
-        }
-        for o in graph.outputs() {
-            uses[o.0] += 1;
-        }
-        let mut values: Vec<Option<DeviceTensor>> = vec![None; graph.len()];
-        let mut next_input = inputs.iter();
-        for (step, kernel) in &self.steps {
-            let (id, operands) = step.io(graph);
-            let node = graph.node(id);
-            let args = operands
-                .iter()
-                .map(|i| {
-                    values[i.0].as_ref().ok_or_else(|| {
-                        cuda_error(format!(
-                            "operand {i} of node {id} is not computed before it"
-                        ))
-                    })
-                })
-                .collect::<Result<Vec<&DeviceTensor>>>()?;
-            let value = match (kernel, &node.op) {
-                (_, Op::Input { .. }) => next_input.next().cloned().expect("input count checked"),
-                (_, Op::Parameter { .. }) => parameter(graph, id, params)?.clone(),
-                (Some(kernel), op) => {
-                    let context = |m: String| {
-                        cuda_error(format!(
-                            "fused group ending in {} at `{}`: {m}",
-                            op.name(),
-                            node.path
-                        ))
-                    };
-                    let buffers = args
-                        .iter()
-                        .map(|t| buffer(t))
-                        .collect::<std::result::Result<Vec<_>, _>>()
-                        .map_err(context)?;
-                    let result = backend.alloc(&node.ty)?;
-                    let mut kargs: Vec<Arg> = buffers.into_iter().map(Arg::Buffer).collect();
-                    kargs.push(Arg::Buffer(&result));
-                    backend.launch(kernel, &kargs)?;
-                    wrap(node.ty.clone(), result)
-                }
-                (None, op) => backend.execute(op, &node.ty, &args, &node.path)?,
-            };
-            values[id.0] = Some(value);
-            for i in operands {
-                uses[i.0] -= 1;
-                if uses[i.0] == 0 {
-                    values[i.0] = None;
-                }
-            }
-        }
-        Ok(graph
-            .outputs()
-            .iter()
-            .map(|o| values[o.0].clone().expect("outputs are computed"))
-            .collect())
+        run_steps(
+            graph,
+            &self.steps,
+            |(step, _)| step.io(graph),
+            inputs,
+            params,
+            |(_, kernel), node, args| {
+                let Some(kernel) = kernel else {
+                    return backend.execute(&node.op, &node.ty, args, &node.path);
+                };
+                let context = |m: String| {
+                    cuda_error(format!(
+                        "fused group ending in {} at `{}`: {m}",
+                        node.op.name(),
+                        node.path
+                    ))
+                };
+                let buffers = args
+                    .iter()
+                    .map(|t| buffer(t))
+                    .collect::<std::result::Result<Vec<_>, _>>()
+                    .map_err(context)?;
+                let result = backend.alloc(&node.ty)?;
+                let mut kargs: Vec<Arg> = buffers.into_iter().map(Arg::Buffer).collect();
+                kargs.push(Arg::Buffer(&result));
+                backend.launch(kernel, &kargs)?;
+                Ok(wrap(node.ty.clone(), result))
+            },
+        )
     }
 }
 
