@@ -35,7 +35,7 @@ pub fn op_by_op_launches(graph: &Graph) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{CompileOptions, Executable};
+    use crate::{CompileOptions, Error, Executable};
     use hyv_ir::{DType, Graph, HostTensor, Node, NodeId, TensorType, UnaryOp};
     use std::sync::Arc;
 
