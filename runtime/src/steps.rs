@@ -21,13 +21,12 @@ pub fn run_steps<'g, S>(
 ) -> Result<Vec<DeviceTensor>> {
     check_inputs(graph, inputs)?;
     let mut uses = vec![0usize; graph.len()];
-    for step in steps {
-        for i in io(step).1 {
-            uses[i.0] += 1;
+    // Ids past the end (an unverified graph) count nothing here and are reported below.
+    let used = steps.iter().flat_map(|s| io(s).1).chain(graph.outputs());
+    for i in used {
+        if let Some(u) = uses.get_mut(i.0) {
+            *u += 1;
         }
-    }
-    for o in graph.outputs() {
-        uses[o.0] += 1;
     }
     let mut values: Vec<Option<DeviceTensor>> = vec![None; graph.len()];
     let mut next_input = inputs.iter();
@@ -66,10 +65,7 @@ pub fn run_steps<'g, S>(
         .iter()
         .map(|o| {
             values.get(o.0).cloned().flatten().ok_or_else(|| {
-                Error::Binding(format!(
-                    "graph `{}`: output {o} is not computed",
-                    graph.name
-                ))
+                Error::Binding(format!("graph `{}`: output {o} does not exist", graph.name))
             })
         })
         .collect()

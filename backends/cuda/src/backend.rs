@@ -18,11 +18,12 @@ use hyv_runtime::{Backend, CompileOptions, DeviceTensor, Error, Executable, Resu
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-/// The CUDA backend on one device: generated NVRTC kernels for elementwise ops, reductions, data movement (broadcast, permute, slice, concat, pad), iota and
-/// fusion groups (one kernel per group in graph mode), a SIMT flash-attention kernel,
-/// cuBLAS matmuls and convolutions (im2col + GEMM), integer arithmetic, free reshapes and
-/// uploaded constants; eager composites run as their fused decompositions. Gathers and
-/// random numbers are not implemented yet: those ops give an error naming them.
+/// The CUDA backend on one device: generated NVRTC kernels for elementwise ops (integer
+/// arithmetic included), reductions, data movement (broadcast, permute, slice, concat, pad),
+/// iota and fusion groups (one kernel per group in graph mode), a SIMT flash-attention
+/// kernel, cuBLAS matmuls and convolutions (im2col + GEMM), free reshapes and uploaded
+/// constants; eager composites run as their fused decompositions. Gathers and random
+/// numbers are not implemented yet: those ops give an error naming them.
 #[derive(Clone)]
 pub struct CudaBackend {
     inner: Arc<Inner>,
