@@ -11,7 +11,8 @@
 
 use hyv_backend_cpu::CpuBackend;
 use hyv_backend_cuda::codegen::{
-    attention_kernel, eager_kernel, graph_kernels, im2col_kernel, AttentionSpec, KernelSource,
+    attention_kernel, eager_kernel, gather_kernel, graph_kernels, im2col_kernel, AttentionSpec,
+    KernelSource,
 };
 use hyv_backend_cuda::composite_graph;
 use hyv_backend_cuda::nvrtc::{nvrtc_version, NvrtcOptions};
@@ -135,6 +136,7 @@ fn node_kernels(graph: &Graph, kernels: &mut BTreeMap<String, KernelSource>) {
                 )
             }
             op @ Op::Conv { .. } => im2col_kernel(op, &types[0], &types[1], &node.ty),
+            op @ Op::Gather { .. } => gather_kernel(op, &node.ty, &types[0], &types[1]),
             op if op.is_composite() => {
                 // Eager mode runs a composite as its fused decomposition.
                 let g = composite_graph(op, &node.ty, &types).unwrap();

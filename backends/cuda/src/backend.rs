@@ -3,7 +3,9 @@
 //! Not yet verified on a GPU: written against cudarc's API and built without CUDA; only
 //! the construction errors and kernel compilation are tested on machines without one.
 
-use crate::codegen::{attention_kernel, eager_kernel, im2col_kernel, AttentionSpec, KernelSource};
+use crate::codegen::{
+    attention_kernel, eager_kernel, gather_kernel, im2col_kernel, AttentionSpec, KernelSource,
+};
 use crate::composite::composite_plan;
 use crate::device::CudaBuffer;
 use crate::error::{cuda_error, driver_present, no_driver, no_nvrtc, nvrtc_present, NAME};
@@ -13,6 +15,7 @@ use crate::matmul::Blas;
 use crate::nvrtc::NvrtcOptions;
 use crate::ptx_cache::PtxCache;
 use cudarc::driver::{CudaContext, CudaStream};
+use hyv_ir::random::normal_sample;
 use hyv_ir::{DType, Graph, HostTensor, Op, TensorData, TensorType};
 use hyv_runtime::{Backend, CompileOptions, DeviceTensor, Error, Executable, Result};
 use std::collections::HashMap;
@@ -22,8 +25,9 @@ use std::sync::{Arc, Mutex};
 /// arithmetic included), reductions, data movement (broadcast, permute, slice, concat, pad),
 /// iota and fusion groups (one kernel per group in graph mode), a SIMT flash-attention
 /// kernel, cuBLAS matmuls and convolutions (im2col + GEMM), free reshapes and uploaded
-/// constants; eager composites run as their fused decompositions. Gathers and random
-/// numbers are not implemented yet: those ops give an error naming them.
+/// constants, random normals generated on the host (the shared Philox stream, bit-identical
+/// to every backend) and uploaded, and gathers; eager composites run as their fused
+/// decompositions. An op without a kernel gives an error naming it.
 #[derive(Clone)]
 pub struct CudaBackend {
     inner: Arc<Inner>,
@@ -199,11 +203,19 @@ pub fn claims_composite(op: &Op) -> bool {
 /// Whether [`CudaBackend::execute`] has a kernel for `op` on operands of types `inputs`.
 pub(crate) fn has_kernel(op: &Op, out: &TensorType, inputs: &[TensorType]) -> bool {
     match op {
-        Op::Input { .. } | Op::Parameter { .. } | Op::Constant { .. } | Op::Reshape { .. } => true,
+        Op::Input { .. }
+        | Op::Parameter { .. }
+        | Op::Constant { .. }
+        | Op::RandomNormal { .. }
+        | Op::Reshape { .. } => true,
         Op::MatMul => matches!(
             inputs.first().map(|t| t.dtype),
             Some(DType::F32 | DType::F16 | DType::BF16)
         ),
+        Op::Gather { .. } => match inputs {
+            [x, i] => gather_kernel(op, out, x, i).is_some(),
+            _ => false,
+        },
         Op::Conv { .. } => {
             inputs.first().is_some_and(|x| x.dtype.is_float())
                 && inputs
@@ -226,6 +238,46 @@ pub(crate) fn has_kernel(op: &Op, out: &TensorType, inputs: &[TensorType]) -> bo
         }),
         op if op.is_composite() => composite_plan(op, out, inputs).is_ok(),
         op => eager_kernel(op, out, inputs).is_some(),
+    }
+}
+
+impl CudaBackend {
+    /// Runs a gather; an index out of range is an error (found after the kernel ran).
+    fn gather(
+        &self,
+        op: &Op,
+        out: &TensorType,
+        inputs: &[&DeviceTensor],
+    ) -> std::result::Result<DeviceTensor, String> {
+        let [x, indices] = inputs else {
+            return Err("needs two operands".into());
+        };
+        let kernel = gather_kernel(op, out, x.ty(), indices.ty())
+            .ok_or_else(|| format!("no gather kernel for {} by {}", x.ty(), indices.ty()))?;
+        let result = self.alloc(out).map_err(|e| e.to_string())?;
+        let stream = &self.inner.stream;
+        let bad = stream.alloc_zeros::<u8>(4).map_err(|e| e.to_string())?;
+        let bad = CudaBuffer(Arc::new(bad));
+        let args = [
+            Arg::Buffer(buffer(x)?),
+            Arg::Buffer(buffer(indices)?),
+            Arg::Buffer(&result),
+            Arg::Buffer(&bad),
+        ];
+        self.launch(&kernel, &args).map_err(|e| e.to_string())?;
+        let flag = stream.clone_dtoh(&*bad.0).map_err(|e| e.to_string())?;
+        if flag.iter().any(|&b| b != 0) {
+            let Op::Gather { axis } = op else {
+                unreachable!("checked by gather_kernel")
+            };
+            return Err(format!(
+                "an index in {} is outside 0..{} (axis {axis} of {})",
+                indices.ty(),
+                x.ty().shape.dims()[*axis],
+                x.ty()
+            ));
+        }
+        Ok(wrap(out.clone(), result))
     }
 }
 
@@ -280,6 +332,18 @@ impl Backend for CudaBackend {
         match op {
             Op::Attention { .. } => return self.attention(op, out, inputs).map_err(context),
             Op::Constant { value } => return self.upload(value),
+            Op::RandomNormal {
+                shape,
+                dtype,
+                seed,
+                offset,
+            } => {
+                // The shared Philox stream on the host, so every backend has the same bits.
+                let samples =
+                    (0..shape.numel()).map(|i| normal_sample(*seed, offset.wrapping_add(i as u64)));
+                let host = HostTensor::new(shape.clone(), TensorData::from_f64(*dtype, samples))?;
+                return self.upload(&host);
+            }
             op if op.is_composite() => {
                 return self
                     .composite(op, out, inputs)
@@ -289,6 +353,7 @@ impl Backend for CudaBackend {
                 let x = inputs.first().ok_or_else(|| context("no operand".into()))?;
                 return Ok(wrap(out.clone(), buffer(x).map_err(context)?.clone()));
             }
+            Op::Gather { .. } => return self.gather(op, out, inputs).map_err(context),
             Op::Conv { .. } => {
                 let [x, w] = inputs else {
                     return Err(context("needs two operands".into()));
@@ -313,11 +378,7 @@ impl Backend for CudaBackend {
         }
         let types: Vec<TensorType> = inputs.iter().map(|t| t.ty().clone()).collect();
         let Some(kernel) = self.eager(op, out, &types)? else {
-            return Err(context(
-                "no CUDA kernel for this op yet (elementwise ops on floats and bools, \
-                 reductions, data movement, iota, matmul and attention have one)"
-                    .into(),
-            ));
+            return Err(context("no CUDA kernel for this op yet".into()));
         };
         let buffers = inputs
             .iter()

@@ -16,8 +16,7 @@
 //!   graph mode. **Not yet verified on a GPU**: only the code generation and its
 //!   compilation to PTX are tested on machines without one (`tests/ptx.rs`). Matmul runs
 //!   on cuBLAS (cuBLASLt epilogues are future work), convolution as im2col + GEMM;
-//!   eager composites run as their fused decompositions; gathers and random numbers are
-//!   not implemented yet
+//!   eager composites run as their fused decompositions
 //!   ([`missing_kernels`] lists what a graph lacks).
 
 mod backend;

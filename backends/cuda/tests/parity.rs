@@ -1,7 +1,7 @@
 //! The CUDA backend against the reference backend on a GPU, eager (op by op) and compiled:
 //! elementwise ops in every float dtype, row reductions, broadcast, permute, reshape, slice,
-//! concat, matmul, a grouped strided dilated convolution, attention with a key mask and
-//! causal, the composites eager mode runs as their fused decompositions, and a fusing
+//! concat, gather, iota, random normals, matmul, a grouped strided dilated convolution,
+//! attention with a key mask and causal, the composites eager mode runs as their fused decompositions, and a fusing
 //! chain. Without a CUDA device every test prints "no CUDA device: skipped", or fails when
 //! `HYV_REQUIRE_CUDA=1`; the graphs themselves are built and verified everywhere.
 //!
@@ -209,7 +209,24 @@ fn movement_graphs() -> Vec<(Graph, f64)> {
             groups: 2,
         };
         let conv = add(&mut g, conv, &[x, w]);
-        g.set_outputs(vec![c, att, causal, conv]);
+        let idx = add(
+            &mut g,
+            Op::Iota {
+                shape: Shape::new(vec![5]),
+                axis: 0,
+                dtype: DType::I64,
+            },
+            &[],
+        );
+        let gathered = add(&mut g, Op::Gather { axis: 1 }, &[a, idx]);
+        let noise = Op::RandomNormal {
+            shape: Shape::new(vec![3, 7]),
+            dtype,
+            seed: 42,
+            offset: 5,
+        };
+        let noise = add(&mut g, noise, &[]);
+        g.set_outputs(vec![c, att, causal, conv, gathered, noise]);
         graphs.push((g, tolerance(dtype)));
     }
     graphs

@@ -1,13 +1,13 @@
 //! CUDA code generation compiled to PTX with NVRTC (no GPU needed): fused groups and
 //! one-op kernels of handmade and random graphs, eager kernels for every elementwise op,
 //! integer arithmetic, broadcast, permute, slice, concat, pad, iota and reductions over any
-//! axes in every dtype, convolution columns, the attention kernels, a broken source (its error names the kernel
+//! axes in every dtype, gathers, convolution columns, the attention kernels, a broken source (its error names the kernel
 //! and carries NVRTC's log) and the PTX cache. Without NVRTC each test prints a loud skip
 //! line, or fails when `HYV_REQUIRE_NVRTC=1` (see `hyv_backend_cuda::testing`).
 
 use hyv_backend_cuda::codegen::{
-    attention_kernel, eager_kernel, graph_kernels, im2col_kernel, AttentionSpec, KernelSource,
-    Launch,
+    attention_kernel, eager_kernel, gather_kernel, graph_kernels, im2col_kernel, AttentionSpec,
+    KernelSource, Launch,
 };
 use hyv_backend_cuda::nvrtc::{compile, nvrtc_version, NvrtcOptions};
 use hyv_backend_cuda::ptx_cache::PtxCache;
@@ -324,6 +324,14 @@ fn eager_kernels_cover_every_elementwise_op_movement_and_dtype() {
         );
         let out = TensorType::new(dtype, [2, 6, 4, 7]);
         kernels.push(im2col_kernel(&conv, &x, &w, &out).unwrap());
+    }
+    for (dtype, index) in [(DType::F32, DType::I64), (DType::BF16, DType::I32)] {
+        let (x, i) = (
+            TensorType::new(dtype, [4, 10, 3]),
+            TensorType::new(index, [2, 5]),
+        );
+        let out = TensorType::new(dtype, [4, 2, 5, 3]);
+        kernels.push(gather_kernel(&Op::Gather { axis: 1 }, &out, &x, &i).unwrap());
     }
     let ints = TensorType::new(DType::I64, [1, 4]);
     let wide = TensorType::new(DType::I64, [3, 4]);

@@ -2,7 +2,8 @@
 //! ([`fused_kernel`]), per graph ([`graph_kernels`]) and per eager op ([`eager_kernel`]:
 //! one-op fused programs, else [`integer_kernel`], [`movement_kernel`] or
 //! [`reduce_kernel`]), plus the flash-attention kernel ([`attention_kernel`]) and the
-//! column matrix of convolutions ([`im2col_kernel`], the GEMM runs on cuBLAS).
+//! column matrix of convolutions ([`im2col_kernel`], the GEMM runs on cuBLAS) and gathers
+//! ([`gather_kernel`]).
 //!
 //! Every source starts with the same prelude (`prelude.cuh`: 16-bit conversions with
 //! round-to-nearest-even, scalar and 8-wide vector loads and stores, NaN-propagating
@@ -13,6 +14,7 @@ mod access;
 mod attention;
 mod expr;
 mod fused;
+mod gather;
 mod im2col;
 mod integer;
 mod movement;
@@ -20,6 +22,7 @@ mod reduce;
 
 pub use attention::{attention_kernel, AttentionSpec, ATTENTION_BLOCK_Q};
 pub use fused::{eager_kernel, fused_kernel, graph_kernels};
+pub use gather::gather_kernel;
 pub use im2col::im2col_kernel;
 pub use integer::integer_kernel;
 pub use movement::movement_kernel;
