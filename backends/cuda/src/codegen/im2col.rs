@@ -1,6 +1,6 @@
 //! [`im2col_kernel`]: the column matrix of a convolution, so that cuBLAS does the rest.
 
-use super::{fnv1a, KernelSource, Launch, PRELUDE};
+use super::{grid_stride_kernel, raw_type, KernelSource};
 use hyv_ir::{Op, TensorType};
 use std::fmt::Write;
 
@@ -24,12 +24,7 @@ pub fn im2col_kernel(
     else {
         return None;
     };
-    let elem = match x.dtype.size_in_bytes() {
-        2 => "unsigned short",
-        4 => "unsigned int",
-        8 => "unsigned long long",
-        _ => return None,
-    };
+    let elem = raw_type(x.dtype)?;
     let (xd, wd, od) = (x.shape.dims(), w.shape.dims(), out.shape.dims());
     let spatial = xd.len().checked_sub(2)?;
     let (n, c) = (xd[0], xd[1]);
@@ -65,19 +60,12 @@ pub fn im2col_kernel(
         &mut b,
         format!("    cols[e] = inside ? x[nc * {sin}ull + off] : ({elem})0;"),
     )?;
-    let hash = fnv1a(&[format!("{op:?} {x} {w:?} {out}", w = wd).as_bytes()]);
-    let name = format!("hyv_im2col_{hash:016x}");
-    let source = format!(
-        "{PRELUDE}\nextern \"C\" __global__ void __launch_bounds__(256) {name}(const {elem}* __restrict__ x, {elem}* __restrict__ cols) {{\n  \
-         const unsigned long long step = (unsigned long long)gridDim.x * blockDim.x;\n  \
-         for (unsigned long long e = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x; e < {total}ull; e += step) {{\n{b}  }}\n}}\n"
-    );
-    Some(KernelSource {
-        name,
-        source,
-        launch: Launch::Elementwise {
-            items: total as u64,
-            vector: false,
-        },
-    })
+    let params = [
+        format!("const {elem}* __restrict__ x"),
+        format!("{elem}* __restrict__ cols"),
+    ];
+    let signature = format!("{op:?} {x} {wd:?} {out}");
+    Some(grid_stride_kernel(
+        "im2col", &signature, "", &params, total, &b,
+    ))
 }

@@ -4,7 +4,7 @@
 //! truncates and by zero gives 0, casts go through f64 (float to integer saturates, NaN
 //! gives 0) except i64 → i32, which wraps.
 
-use super::{fnv1a, storage, KernelSource, Launch, PRELUDE};
+use super::{grid_stride_kernel, storage, KernelSource};
 use hyv_ir::{BinaryOp, CmpOp, DType, Op, TensorType, UnaryOp};
 
 /// The kernel of elementwise `op` when an operand or the result is an integer; `None`
@@ -81,24 +81,17 @@ pub fn integer_kernel(op: &Op, out: &TensorType, inputs: &[TensorType]) -> Optio
         params.push(format!("const {}* __restrict__ a{k}", c_type(x.dtype)?));
     }
     params.push(format!("{}* __restrict__ out", c_type(out.dtype)?));
-    let numel = out.shape.numel();
-    let hash = fnv1a(&[format!("{op:?} {out} {inputs:?}").as_bytes()]);
-    let name = format!("hyv_int_{}_{hash:016x}", op.name());
-    let source = format!(
-        "{PRELUDE}{CONVERSIONS}\nextern \"C\" __global__ void __launch_bounds__(256) {name}({}) {{\n  \
-         const unsigned long long step = (unsigned long long)gridDim.x * blockDim.x;\n  \
-         for (unsigned long long e = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x; \
-         e < {numel}ull; e += step) {{\n    {store}\n  }}\n}}\n",
-        params.join(", ")
-    );
-    Some(KernelSource {
-        name,
-        source,
-        launch: Launch::Elementwise {
-            items: numel as u64,
-            vector: false,
-        },
-    })
+    let label = format!("int_{}", op.name());
+    let signature = format!("{op:?} {out} {inputs:?}");
+    let body = format!("    {store}\n");
+    Some(grid_stride_kernel(
+        &label,
+        &signature,
+        CONVERSIONS,
+        &params,
+        out.shape.numel(),
+        &body,
+    ))
 }
 
 /// Conversions to integers as Rust's `as` does them: integers keep their value (wrapping

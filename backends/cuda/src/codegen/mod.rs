@@ -99,3 +99,44 @@ pub fn fnv1a(parts: &[&[u8]]) -> u64 {
     }
     h
 }
+
+/// An unsigned integer type of `dtype`'s size: kernels that only move elements copy bits.
+pub(crate) fn raw_type(dtype: DType) -> Option<&'static str> {
+    Some(match dtype.size_in_bytes() {
+        1 => "unsigned char",
+        2 => "unsigned short",
+        4 => "unsigned int",
+        8 => "unsigned long long",
+        _ => return None,
+    })
+}
+
+/// A one-element-per-thread kernel: named `hyv_<label>_<hash of signature>`, its source
+/// the prelude, `helpers`, then a 256-thread kernel taking `params` that runs `body` (C
+/// statements on the 64-bit element index `e`) in a grid-stride loop over `count`
+/// elements.
+pub(crate) fn grid_stride_kernel(
+    label: &str,
+    signature: &str,
+    helpers: &str,
+    params: &[String],
+    count: usize,
+    body: &str,
+) -> KernelSource {
+    let name = format!("hyv_{label}_{:016x}", fnv1a(&[signature.as_bytes()]));
+    let source = format!(
+        "{PRELUDE}{helpers}\nextern \"C\" __global__ void __launch_bounds__(256) {name}({}) {{\n  \
+         const unsigned long long step = (unsigned long long)gridDim.x * blockDim.x;\n  \
+         for (unsigned long long e = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x; \
+         e < {count}ull; e += step) {{\n{body}  }}\n}}\n",
+        params.join(", ")
+    );
+    KernelSource {
+        name,
+        source,
+        launch: Launch::Elementwise {
+            items: count as u64,
+            vector: false,
+        },
+    }
+}

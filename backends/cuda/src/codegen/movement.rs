@@ -4,7 +4,7 @@
 //! their index.
 
 use super::access::offset;
-use super::{fnv1a, KernelSource, Launch, PRELUDE};
+use super::{grid_stride_kernel, raw_type, KernelSource};
 use hyv_ir::{DType, HostTensor, Op, PadMode, TensorType};
 use hyv_passes::fused::InputAccess;
 use std::fmt::Write;
@@ -12,7 +12,7 @@ use std::fmt::Write;
 /// The kernel of `op` (`slice`, `concat`, `pad`, `broadcast`, `permute`, `iota`) for these
 /// types, `None` for other ops. Parameters: the operands in order, then `out`.
 pub fn movement_kernel(op: &Op, out: &TensorType, inputs: &[TensorType]) -> Option<KernelSource> {
-    let elem = raw_type(out)?;
+    let elem = raw_type(out.dtype)?;
     let numel = out.shape.numel();
     let body = match (op, inputs) {
         (Op::Slice { start, step, .. }, [x]) => {
@@ -52,38 +52,19 @@ pub fn movement_kernel(op: &Op, out: &TensorType, inputs: &[TensorType]) -> Opti
         }
         _ => return None,
     };
-    let hash = fnv1a(&[format!("{op:?} {out} {inputs:?}").as_bytes()]);
-    let name = format!("hyv_{}_{hash:016x}", op.name());
     let params: Vec<String> = (0..inputs.len())
         .map(|k| format!("const {elem}* __restrict__ a{k}"))
         .chain([format!("{elem}* __restrict__ out")])
         .collect();
-    let source = format!(
-        "{PRELUDE}\nextern \"C\" __global__ void __launch_bounds__(256) {name}({}) {{\n  \
-         const unsigned long long step = (unsigned long long)gridDim.x * blockDim.x;\n  \
-         for (unsigned long long e = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x; \
-         e < {numel}ull; e += step) {{\n{body}  }}\n}}\n",
-        params.join(", ")
-    );
-    Some(KernelSource {
-        name,
-        source,
-        launch: Launch::Elementwise {
-            items: numel as u64,
-            vector: false,
-        },
-    })
-}
-
-/// An unsigned integer type of the element size of `ty` (copies move bits).
-fn raw_type(ty: &TensorType) -> Option<&'static str> {
-    Some(match ty.dtype.size_in_bytes() {
-        1 => "unsigned char",
-        2 => "unsigned short",
-        4 => "unsigned int",
-        8 => "unsigned long long",
-        _ => return None,
-    })
+    let signature = format!("{op:?} {out} {inputs:?}");
+    Some(grid_stride_kernel(
+        op.name(),
+        &signature,
+        "",
+        &params,
+        numel,
+        &body,
+    ))
 }
 
 /// Each output element taken from the operand whose range along `axis` holds it.
@@ -153,7 +134,7 @@ fn pad_body(low: &[usize], mode: &PadMode, out: &TensorType, x: &TensorType) -> 
             writeln!(
                 b,
                 "    out[e] = inside ? a0[off] : ({}){bits}ull;",
-                raw_type(out)?
+                raw_type(out.dtype)?
             )
             .ok()?;
         }

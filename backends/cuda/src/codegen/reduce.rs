@@ -2,7 +2,7 @@
 //! element (the last-axis float reductions have the faster block-per-row fused kernel).
 
 use super::access::offset;
-use super::{fnv1a, KernelSource, Launch, PRELUDE};
+use super::{grid_stride_kernel, KernelSource};
 use hyv_ir::{DType, Op, ReduceOp, TensorType};
 use hyv_passes::fused::InputAccess;
 
@@ -75,35 +75,30 @@ pub fn reduce_kernel(op: &Op, out: &TensorType, x: &TensorType) -> Option<Kernel
     let (kept, reduced) = (split(true), split(false));
     let outputs: usize = kept.dims.iter().product();
     let count: usize = reduced.dims.iter().product();
-    let hash = fnv1a(&[format!("{op:?} {out} {x}").as_bytes()]);
-    let name = format!("hyv_{}_{hash:016x}", op.name());
     let out_ty = if x.dtype.is_float() {
         super::storage(x.dtype)?.0
     } else {
         ty
     };
-    let source = format!(
-        "{PRELUDE}\nextern \"C\" __global__ void __launch_bounds__(256) {name}(const {ty}* __restrict__ a0, {out_ty}* __restrict__ out) {{\n\
-         \x20 const unsigned long long step = (unsigned long long)gridDim.x * blockDim.x;\n\
-         \x20 for (unsigned long long e = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x; e < {outputs}ull; e += step) {{\n\
-         \x20   const unsigned long long base = {};\n\
-         \x20   {acc_ty} acc = {init};\n\
-         \x20   for (unsigned long long r = 0; r < {count}ull; ++r) {{\n\
-         \x20     const unsigned long long i = base + {};\n\
-         \x20     const auto v = {load};\n\
-         \x20     {fold}\n\
-         \x20   }}\n\
-         \x20   out[e] = {store};\n\
-         \x20 }}\n}}\n",
+    let params = [
+        format!("const {ty}* __restrict__ a0"),
+        format!("{out_ty}* __restrict__ out"),
+    ];
+    let body = format!(
+        "    const unsigned long long base = {};\n    {acc_ty} acc = {init};\n    \
+         for (unsigned long long r = 0; r < {count}ull; ++r) {{\n      \
+         const unsigned long long i = base + {};\n      const auto v = {load};\n      {fold}\n    }}\n    \
+         out[e] = {store};\n",
         offset(&kept, "e"),
         offset(&reduced, "r"),
     );
-    Some(KernelSource {
-        name,
-        source,
-        launch: Launch::Elementwise {
-            items: outputs as u64,
-            vector: false,
-        },
-    })
+    let signature = format!("{op:?} {out} {x}");
+    Some(grid_stride_kernel(
+        op.name(),
+        &signature,
+        "",
+        &params,
+        outputs,
+        &body,
+    ))
 }
