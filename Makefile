@@ -10,9 +10,9 @@ RUST_MIN   := 1.95
 
 # Debian packages: a C toolchain, clang for bindgen (ffmpeg-sys-next), and FFmpeg's
 # libraries and command-line tools (video I/O; the tests make clips with ffmpeg and count
-# frames with ffprobe).
+# frames with ffprobe), and python3-venv for the NVRTC venv of the CUDA PTX tests.
 FFMPEG_LIBS  := libavcodec libavformat libavutil libswscale libswresample libavfilter libavdevice
-APT_PACKAGES := build-essential pkg-config clang libclang-dev ffmpeg libavcodec-dev \
+APT_PACKAGES := build-essential pkg-config clang libclang-dev python3-venv ffmpeg libavcodec-dev \
   libavformat-dev libavutil-dev libswscale-dev libswresample-dev libavfilter-dev libavdevice-dev
 
 .PHONY: deps build demo test fmt-check lint unit clean-out
@@ -23,6 +23,7 @@ deps:
 	@command -v $(CARGO) >/dev/null || { echo "hyv: cargo not found; install Rust $(RUST_MIN)+ with rustup"; exit 1; }
 	@$(CARGO) --version
 	@if ! command -v cc >/dev/null || ! command -v clang >/dev/null || ! command -v ffmpeg >/dev/null \
+	    || ! python3 -c 'import venv, ensurepip' 2>/dev/null \
 	    || ! command -v ffprobe >/dev/null || ! pkg-config --exists $(FFMPEG_LIBS) 2>/dev/null; then \
 	  echo "installing $(APT_PACKAGES)"; \
 	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $(APT_PACKAGES); \
@@ -89,7 +90,12 @@ fmt-check: deps
 lint: deps
 	$(CARGO) clippy --release --locked --workspace --all-targets -- -D warnings
 
+# The CUDA backend's PTX tests need NVRTC: tools/cuda/nvrtc.sh installs it from PyPI into
+# a venv under target/ (python3-venv, see APT_PACKAGES) and prints its library folder;
+# HYV_REQUIRE_NVRTC=1 turns a missing NVRTC into a test failure instead of a skip.
 unit: deps
-	$(CARGO) test --release --locked --workspace
+	NVRTC_LIB="$$(tools/cuda/nvrtc.sh)" && \
+	  LD_LIBRARY_PATH="$$NVRTC_LIB$${LD_LIBRARY_PATH:+:$$LD_LIBRARY_PATH}" HYV_REQUIRE_NVRTC=1 \
+	  $(CARGO) test --release --locked --workspace
 
 test: fmt-check lint unit

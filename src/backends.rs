@@ -7,9 +7,16 @@ use hyv_runtime::Backend;
 use std::sync::Arc;
 
 /// Names accepted by `--backend`: `reference` (the oracle interpreter),
-/// `reference-primitives` (the same, but graph mode decomposes every composite op) and
-/// `cpu` (gemm contractions, tiled attention, parallel kernels).
-pub const BACKEND_NAMES: [&str; 3] = ["reference", "reference-primitives", "cpu"];
+/// `reference-primitives` (the same, but graph mode decomposes every composite op), `cpu`
+/// (gemm contractions, tiled attention, parallel kernels) and, in builds with the `cuda`
+/// feature, `cuda` (device 0; `cuda:N` picks device N).
+pub const BACKEND_NAMES: &[&str] = &[
+    "reference",
+    "reference-primitives",
+    "cpu",
+    #[cfg(feature = "cuda")]
+    "cuda",
+];
 
 /// The backend called `name`.
 pub fn backend_by_name(name: &str) -> Result<Arc<dyn Backend>> {
@@ -17,6 +24,16 @@ pub fn backend_by_name(name: &str) -> Result<Arc<dyn Backend>> {
         "reference" => Ok(Arc::new(ReferenceBackend::new())),
         "reference-primitives" => Ok(Arc::new(ReferenceBackend::primitives_only())),
         "cpu" => Ok(Arc::new(CpuBackend::new())),
+        #[cfg(feature = "cuda")]
+        cuda if cuda == "cuda" || cuda.starts_with("cuda:") => {
+            let device = match cuda.strip_prefix("cuda:") {
+                None => 0,
+                Some(n) => n.parse().map_err(|_| {
+                    anyhow::anyhow!("bad CUDA device `{n}` in `{cuda}` (expected cuda:N)")
+                })?,
+            };
+            Ok(Arc::new(hyv_backend_cuda::CudaBackend::new(device)?))
+        }
         other => bail!(
             "unknown backend `{other}` (this build has: {})",
             BACKEND_NAMES.join(", ")

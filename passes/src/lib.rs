@@ -9,7 +9,8 @@
 //! [`ConstEvaluator`]), [`Simplify`] (algebraic identities), [`Decompose`] (composites the
 //! backend does not claim → primitives), [`Canonicalize`] (simplify, fold, CSE and DCE to
 //! a fixed point; built by [`canonicalize`]) and [`Fuse`] (fusion groups for backends that
-//! run them as single kernels).
+//! run them as single kernels). Module [`fused`] holds the backend-neutral program of a
+//! fusion group that such backends compile.
 
 #![warn(missing_docs)]
 
@@ -19,6 +20,7 @@ mod dce;
 mod decompose;
 mod error;
 mod fold;
+pub mod fused;
 mod fusion;
 mod manager;
 mod pass;

@@ -2,9 +2,9 @@
 //! [`Backend::execute`], exactly as the frontend's eager mode runs model code. Used to
 //! replay dumped graphs and as the "unoptimised" side of differential tests.
 
-use crate::binding::{check_inputs, parameter};
-use crate::{Backend, DeviceTensor, Error, ParamMap, Result};
-use hyv_ir::{Graph, Op};
+use crate::steps::run_steps;
+use crate::{Backend, DeviceTensor, ParamMap, Result};
+use hyv_ir::{Graph, NodeId, Op};
 
 /// Runs `graph` node by node on `backend` and returns its outputs. The graph should be
 /// verified; an operand used before it is computed is reported as an error.
@@ -14,50 +14,12 @@ pub fn run_op_by_op(
     inputs: &[DeviceTensor],
     params: &ParamMap,
 ) -> Result<Vec<DeviceTensor>> {
-    check_inputs(graph, inputs)?;
-    let mut uses = graph.use_counts();
-    let mut values: Vec<Option<DeviceTensor>> = vec![None; graph.len()];
-    let mut next_input = inputs.iter();
-    for id in graph.ids() {
-        let node = graph.node(id);
-        let value = match &node.op {
-            Op::Input { .. } => next_input.next().cloned().expect("input count checked"),
-            Op::Parameter { .. } => parameter(graph, id, params)?.clone(),
-            op => {
-                let operands = node
-                    .inputs
-                    .iter()
-                    .map(|i| {
-                        values.get(i.0).and_then(Option::as_ref).ok_or_else(|| {
-                            Error::Binding(format!(
-                                "graph `{}`: operand {i} of node {id} is not computed before it \
-                                 (run hyv_ir::verify on the graph)",
-                                graph.name
-                            ))
-                        })
-                    })
-                    .collect::<Result<Vec<&DeviceTensor>>>()?;
-                backend.execute(op, &node.ty, &operands, &node.path)?
-            }
-        };
-        values[id.0] = Some(value);
-        // Free operands after their last use, as a real eager program would.
-        for i in &node.inputs {
-            uses[i.0] -= 1;
-            if uses[i.0] == 0 {
-                values[i.0] = None;
-            }
-        }
-    }
-    graph
-        .outputs()
-        .iter()
-        .map(|o| {
-            values.get(o.0).cloned().flatten().ok_or_else(|| {
-                Error::Binding(format!("graph `{}`: output {o} does not exist", graph.name))
-            })
-        })
-        .collect()
+    let ids: Vec<NodeId> = graph.ids().collect();
+    let io = |id: &NodeId| (*id, graph.node(*id).inputs.as_slice());
+    // Operands are freed after their last use, as a real eager program would.
+    run_steps(graph, &ids, io, inputs, params, |_, node, args| {
+        backend.execute(&node.op, &node.ty, args, &node.path)
+    })
 }
 
 /// The kernel launches of one [`run_op_by_op`] of `graph`: one [`Backend::execute`] per
@@ -73,7 +35,7 @@ pub fn op_by_op_launches(graph: &Graph) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{CompileOptions, Executable};
+    use crate::{CompileOptions, Error, Executable};
     use hyv_ir::{DType, Graph, HostTensor, Node, NodeId, TensorType, UnaryOp};
     use std::sync::Arc;
 

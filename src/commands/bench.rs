@@ -70,7 +70,7 @@ pub struct BenchArgs {
     #[arg(long)]
     pub text_len: Option<usize>,
     /// Backends to time, repeatable or comma-separated: reference, reference-primitives,
-    /// cpu. Rows come in the order given; the first row is the ratio column's baseline.
+    /// cpu, cuda[:N]. Rows come in the order given; the first row is the ratio column's baseline.
     #[arg(long, value_delimiter = ',', default_value = "cpu")]
     pub backend: Vec<String>,
     /// Modes to time, comma-separated: eager (op by op, like PyTorch eager) and/or graph

@@ -90,7 +90,7 @@ pub struct DumpArgs {
     #[arg(long, value_enum, default_value = "traced")]
     pub stage: Stage,
     /// Backend whose pipeline produces the optimized stage (it decides which composite ops
-    /// are kept or decomposed): `reference`, `reference-primitives` or `cpu`.
+    /// are kept or decomposed): `reference`, `reference-primitives`, `cpu` or `cuda`.
     #[arg(long, default_value = "reference")]
     pub backend: String,
     /// Write to FILE (atomically) instead of standard output.

@@ -54,7 +54,8 @@ pub struct ForwardArgs {
     /// transformer's intermediates with --intermediates; vae-encode: `moments`).
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
-    /// Backend to run on: `reference`, `reference-primitives` or `cpu` (much faster).
+    /// Backend to run on: `reference`, `reference-primitives`, `cpu` (much faster) or
+    /// `cuda[:N]` (CUDA device N, default 0; builds with the `cuda` feature).
     #[arg(long, default_value = "reference")]
     pub backend: String,
     /// Execution mode: eager or graph.

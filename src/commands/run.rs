@@ -32,7 +32,8 @@ pub struct RunArgs {
     pub mode: RunMode,
     /// Backend to run on: `reference` (the oracle interpreter), `reference-primitives`
     /// (the same, with every composite op decomposed in graph mode) or `cpu` (gemm
-    /// contractions, tiled attention, parallel kernels).
+    /// contractions, tiled attention, parallel kernels); `cuda[:N]` (CUDA device N, in builds
+    /// with the `cuda` feature).
     #[arg(long, default_value = "reference")]
     pub backend: String,
     /// Seed of the random inputs (and of the random weights unless --weights is given).

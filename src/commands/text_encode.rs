@@ -50,7 +50,7 @@ pub struct TextEncodeArgs {
     /// Hugging Face diffusers HunyuanVideo layout).
     #[arg(long, value_name = "DIR")]
     pub model_dir: PathBuf,
-    /// Backend: `reference`, `reference-primitives` or `cpu`.
+    /// Backend: `reference`, `reference-primitives`, `cpu` or `cuda[:N]`.
     #[arg(long, default_value = "cpu")]
     pub backend: String,
     /// Execution mode.

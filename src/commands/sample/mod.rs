@@ -98,7 +98,7 @@ pub struct SampleArgs {
     /// Frame rate of the written videos.
     #[arg(long, default_value_t = 24.0)]
     pub fps: f64,
-    /// Backend: `reference`, `reference-primitives` or `cpu`.
+    /// Backend: `reference`, `reference-primitives`, `cpu` or `cuda[:N]`.
     #[arg(long, default_value = "cpu")]
     pub backend: String,
     /// Execution mode: eager (op by op) or graph (compiled once, reused every step).

@@ -29,7 +29,7 @@ pub struct VaeModelArgs {
     #[arg(long, value_name = "PATH")]
     pub vae: PathBuf,
     /// Backend to run on: `reference` (the oracle), `reference-primitives` or `cpu` (much
-    /// faster: gemm convolutions and tiled attention).
+    /// faster: gemm convolutions and tiled attention); `cuda[:N]` in builds with CUDA.
     #[arg(long, default_value = "reference")]
     pub backend: String,
     /// Execution mode: eager (op by op) or graph (compiled once per tile shape).

@@ -1,127 +1,125 @@
-//! The interpreter of [`FusedProgram`]s: chunks of the iteration space in parallel, one
+//! The interpreter of fused programs ([`FusedProgram`]): chunks of the iteration space in parallel, one
 //! chunk-sized f32 buffer per register (no tensor-sized intermediates), the eager kernels'
 //! scalar functions.
 
-use super::program::{FusedProgram, InputAccess, Instr, Tail};
 use crate::kernels::elementwise::{binary_f32, unary_f32};
 use crate::kernels::fmath::max_nan;
 use crate::tensor::{store_f32, GRAIN};
 use hyv_ir::{BinaryOp, CmpOp, DType, ReduceOp, TensorData, UnaryOp};
+use hyv_passes::fused::{FusedProgram, InputAccess, Instr, Tail};
 use rayon::prelude::*;
 
 /// Elements of the iteration space per chunk (at least one whole row for a reduction).
 const CHUNK: usize = 2048;
 
-impl FusedProgram {
-    /// Runs the program on the kernel operands `args` (in [`InputAccess::operand`] order),
-    /// returning the output tensor's storage.
-    pub fn run(&self, args: &[&TensorData]) -> Result<TensorData, String> {
-        for input in &self.inputs {
-            let data = args
-                .get(input.operand)
-                .ok_or_else(|| format!("fused kernel operand {} is missing", input.operand))?;
-            if data.dtype() != input.dtype {
-                return Err(format!(
-                    "fused kernel operand {} is {}, expected {}",
-                    input.operand,
-                    data.dtype(),
-                    input.dtype
-                ));
-            }
-        }
-        let numel: usize = self.shape.iter().product();
-        let row = match self.tail {
-            Tail::Store => 1,
-            Tail::ReduceRows(_) => self.shape.last().copied().unwrap_or(1),
-        };
-        // Output elements per chunk; each covers `per * row` elements of the iteration space.
-        let per = (CHUNK / row).max(1);
-        let mut out = vec![0.0f32; numel / row];
-        out.par_chunks_mut(per)
-            .enumerate()
-            .with_min_len((GRAIN / (per * row)).max(1))
-            .for_each_init(
-                || vec![Vec::new(); self.instrs.len()],
-                |regs, (c, dst)| self.chunk(args, c * per * row, row, regs, dst),
-            );
-        match self.out_dtype {
-            DType::Bool => Ok(TensorData::Bool(out.iter().map(|&v| v != 0.0).collect())),
-            d => store_f32(d, out),
+/// Runs `program` on the kernel operands `args` (in [`InputAccess::operand`] order),
+/// returning the output tensor's storage.
+pub fn run(program: &FusedProgram, args: &[&TensorData]) -> Result<TensorData, String> {
+    for input in &program.inputs {
+        let data = args
+            .get(input.operand)
+            .ok_or_else(|| format!("fused kernel operand {} is missing", input.operand))?;
+        if data.dtype() != input.dtype {
+            return Err(format!(
+                "fused kernel operand {} is {}, expected {}",
+                input.operand,
+                data.dtype(),
+                input.dtype
+            ));
         }
     }
+    let numel: usize = program.shape.iter().product();
+    let row = match program.tail {
+        Tail::Store => 1,
+        Tail::ReduceRows(_) => program.shape.last().copied().unwrap_or(1),
+    };
+    // Output elements per chunk; each covers `per * row` elements of the iteration space.
+    let per = (CHUNK / row).max(1);
+    let mut out = vec![0.0f32; numel / row];
+    out.par_chunks_mut(per)
+        .enumerate()
+        .with_min_len((GRAIN / (per * row)).max(1))
+        .for_each_init(
+            || vec![Vec::new(); program.instrs.len()],
+            |regs, (c, dst)| chunk(program, args, c * per * row, row, regs, dst),
+        );
+    match program.out_dtype {
+        DType::Bool => Ok(TensorData::Bool(out.iter().map(|&v| v != 0.0).collect())),
+        d => store_f32(d, out),
+    }
+}
 
-    /// Computes the output elements `dst`, which start at element `start` of the iteration
-    /// space, using `regs` as scratch.
-    fn chunk(
-        &self,
-        args: &[&TensorData],
-        start: usize,
-        row: usize,
-        regs: &mut [Vec<f32>],
-        dst: &mut [f32],
-    ) {
-        let len = dst.len() * row;
-        for (r, instr) in self.instrs.iter().enumerate() {
-            let (done, rest) = regs.split_at_mut(r);
-            let out = &mut rest[0];
-            out.resize(len, 0.0);
-            let reg = |i: usize| &done[i][..len];
-            match *instr {
-                Instr::Load(i) => {
-                    let input = &self.inputs[i];
-                    load(args[input.operand], input, start, out);
+/// Computes the output elements `dst`, which start at element `start` of the iteration
+/// space, using `regs` as scratch.
+fn chunk(
+    program: &FusedProgram,
+    args: &[&TensorData],
+    start: usize,
+    row: usize,
+    regs: &mut [Vec<f32>],
+    dst: &mut [f32],
+) {
+    let len = dst.len() * row;
+    for (r, instr) in program.instrs.iter().enumerate() {
+        let (done, rest) = regs.split_at_mut(r);
+        let out = &mut rest[0];
+        out.resize(len, 0.0);
+        let reg = |i: usize| &done[i][..len];
+        match *instr {
+            Instr::Load(i) => {
+                let input = &program.inputs[i];
+                load(args[input.operand], input, start, out);
+            }
+            Instr::Unary(UnaryOp::Not, a) => map1(out, reg(a), |x| bool_f32(x == 0.0)),
+            Instr::Unary(u, a) => {
+                if let Some(f) = unary_f32(u) {
+                    map1(out, reg(a), f)
                 }
-                Instr::Unary(UnaryOp::Not, a) => map1(out, reg(a), |x| bool_f32(x == 0.0)),
-                Instr::Unary(u, a) => {
-                    if let Some(f) = unary_f32(u) {
-                        map1(out, reg(a), f)
-                    }
-                }
-                Instr::Binary(BinaryOp::And, a, b) => {
-                    map2(out, reg(a), reg(b), |x, y| bool_f32(x != 0.0 && y != 0.0))
-                }
-                Instr::Binary(BinaryOp::Or, a, b) => {
-                    map2(out, reg(a), reg(b), |x, y| bool_f32(x != 0.0 || y != 0.0))
-                }
-                Instr::Binary(op, a, b) => {
-                    if let Some(f) = binary_f32(op) {
-                        map2(out, reg(a), reg(b), f)
-                    }
-                }
-                Instr::Compare(c, a, b) => {
-                    let f: fn(f32, f32) -> f32 = match c {
-                        CmpOp::Eq => |x, y| bool_f32(x == y),
-                        CmpOp::Ne => |x, y| bool_f32(x != y),
-                        CmpOp::Lt => |x, y| bool_f32(x < y),
-                        CmpOp::Le => |x, y| bool_f32(x <= y),
-                        CmpOp::Gt => |x, y| bool_f32(x > y),
-                        CmpOp::Ge => |x, y| bool_f32(x >= y),
-                    };
+            }
+            Instr::Binary(BinaryOp::And, a, b) => {
+                map2(out, reg(a), reg(b), |x, y| bool_f32(x != 0.0 && y != 0.0))
+            }
+            Instr::Binary(BinaryOp::Or, a, b) => {
+                map2(out, reg(a), reg(b), |x, y| bool_f32(x != 0.0 || y != 0.0))
+            }
+            Instr::Binary(op, a, b) => {
+                if let Some(f) = binary_f32(op) {
                     map2(out, reg(a), reg(b), f)
                 }
-                Instr::Select(c, a, b) => {
-                    for (((o, &c), &x), &y) in out.iter_mut().zip(reg(c)).zip(reg(a)).zip(reg(b)) {
-                        *o = if c != 0.0 { x } else { y };
-                    }
-                }
-                Instr::Cast(to, a) => match to {
-                    DType::F16 => map1(out, reg(a), |x| half::f16::from_f32(x).to_f32()),
-                    DType::BF16 => map1(out, reg(a), |x| half::bf16::from_f32(x).to_f32()),
-                    DType::Bool => map1(out, reg(a), |x| bool_f32(x != 0.0)),
-                    _ => out.copy_from_slice(reg(a)),
-                },
             }
-        }
-        let result = &regs[self.result][..len];
-        match self.tail {
-            Tail::Store => dst.copy_from_slice(result),
-            Tail::ReduceRows(op) => {
-                for (d, r) in dst.iter_mut().zip(result.chunks_exact(row)) {
-                    *d = match op {
-                        ReduceOp::Sum => r.iter().fold(0.0f64, |a, &e| a + e as f64) as f32,
-                        ReduceOp::Max => r.iter().fold(f32::NEG_INFINITY, |a, &e| max_nan(a, e)),
-                    };
+            Instr::Compare(c, a, b) => {
+                let f: fn(f32, f32) -> f32 = match c {
+                    CmpOp::Eq => |x, y| bool_f32(x == y),
+                    CmpOp::Ne => |x, y| bool_f32(x != y),
+                    CmpOp::Lt => |x, y| bool_f32(x < y),
+                    CmpOp::Le => |x, y| bool_f32(x <= y),
+                    CmpOp::Gt => |x, y| bool_f32(x > y),
+                    CmpOp::Ge => |x, y| bool_f32(x >= y),
+                };
+                map2(out, reg(a), reg(b), f)
+            }
+            Instr::Select(c, a, b) => {
+                for (((o, &c), &x), &y) in out.iter_mut().zip(reg(c)).zip(reg(a)).zip(reg(b)) {
+                    *o = if c != 0.0 { x } else { y };
                 }
+            }
+            Instr::Cast(to, a) => match to {
+                DType::F16 => map1(out, reg(a), |x| half::f16::from_f32(x).to_f32()),
+                DType::BF16 => map1(out, reg(a), |x| half::bf16::from_f32(x).to_f32()),
+                DType::Bool => map1(out, reg(a), |x| bool_f32(x != 0.0)),
+                _ => out.copy_from_slice(reg(a)),
+            },
+        }
+    }
+    let result = &regs[program.result][..len];
+    match program.tail {
+        Tail::Store => dst.copy_from_slice(result),
+        Tail::ReduceRows(op) => {
+            for (d, r) in dst.iter_mut().zip(result.chunks_exact(row)) {
+                *d = match op {
+                    ReduceOp::Sum => r.iter().fold(0.0f64, |a, &e| a + e as f64) as f32,
+                    ReduceOp::Max => r.iter().fold(f32::NEG_INFINITY, |a, &e| max_nan(a, e)),
+                };
             }
         }
     }
@@ -154,7 +152,7 @@ fn map2(out: &mut [f32], a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32) {
 fn load(data: &TensorData, input: &InputAccess, start: usize, out: &mut [f32]) {
     let (dims, strides) = (&input.dims, &input.strides);
     let Some((&inner, outer)) = dims.split_last() else {
-        run(data, 0, 0, out);
+        read_run(data, 0, 0, out);
         return;
     };
     let inner_stride = strides[outer.len()];
@@ -170,7 +168,7 @@ fn load(data: &TensorData, input: &InputAccess, start: usize, out: &mut [f32]) {
     let mut pos = 0;
     while pos < out.len() {
         let n = (inner - i).min(out.len() - pos);
-        run(
+        read_run(
             data,
             base + i * inner_stride,
             inner_stride,
@@ -191,7 +189,7 @@ fn load(data: &TensorData, input: &InputAccess, start: usize, out: &mut [f32]) {
 }
 
 /// Reads `out.len()` elements of `data` from `offset` with `stride` as f32.
-fn run(data: &TensorData, offset: usize, stride: usize, out: &mut [f32]) {
+fn read_run(data: &TensorData, offset: usize, stride: usize, out: &mut [f32]) {
     fn copy<T: Copy>(v: &[T], offset: usize, stride: usize, out: &mut [f32], f: impl Fn(T) -> f32) {
         match stride {
             0 => out.fill(f(v[offset])),

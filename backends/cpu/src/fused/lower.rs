@@ -1,9 +1,9 @@
 //! Lowering of a [`FusedProgram`] to a JIT [`Program`](jit::Program), for the groups the JIT
 //! can express (see [`lower`]).
 
-use super::program::{FusedProgram, InputAccess, Instr, Tail};
 use crate::jit::{self, Access, BinaryFn, CmpFn, ElemType, Inst, UnaryFn};
 use hyv_ir::{BinaryOp, CmpOp, DType, UnaryOp};
+use hyv_passes::fused::{FusedProgram, InputAccess, Instr, Tail};
 
 /// The JIT program computing `program`'s output (named `name`), whose input `k` is
 /// `program.inputs[k]`, or `None` when the JIT cannot express it:

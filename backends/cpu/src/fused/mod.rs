@@ -1,6 +1,8 @@
 //! Fused kernels: one kernel per fusion group (see `hyv_passes::Fuse`).
 //!
-//! When a graph is compiled, each group becomes a [`FusedProgram`]: the group's elementwise
+//! When a graph is compiled, each group becomes a
+//! [`FusedProgram`](hyv_passes::fused::FusedProgram) (`hyv_passes::fused`,
+//! shared with the other backends that fuse): the group's elementwise
 //! ops in node order as register instructions over the group's iteration space, its
 //! reshapes and broadcasts folded into strided loads of the outside operands, and a tail
 //! that stores the result or reduces each row. A group the backend cannot express (e.g.
@@ -22,9 +24,8 @@
 //!   node rounds its result as the eager kernels do, with the same scalar functions, so
 //!   interpreted and eager results agree bit for bit.
 
-mod eval;
+pub mod eval;
 mod lower;
 pub mod native;
-mod program;
 
-pub use program::{build, FusedProgram};
+pub use hyv_passes::fused::{plan, Step};

@@ -2,9 +2,9 @@
 //! [`JitCompiler`] and running the kernel on tensor storage.
 
 use super::lower::lower;
-use super::program::FusedProgram;
 use crate::jit::{JitCompiler, JitKernel};
 use hyv_ir::{DType, TensorData};
+use hyv_passes::fused::FusedProgram;
 use std::sync::OnceLock;
 
 /// The JIT kernel of `program` (named `name` in errors), or `None` when the JIT cannot

@@ -54,7 +54,7 @@ pub enum Tail {
 
 /// The expression program of one fusion group: instructions in the group's node order,
 /// each evaluated over the same iteration space, then a [`Tail`]. Self-contained (no graph
-/// references), so it can be interpreted ([`FusedProgram::run`]) or compiled.
+/// references), so a backend can interpret it or generate a kernel from it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FusedProgram {
     /// The iteration space (row-major).
@@ -81,7 +81,7 @@ struct View {
 
 /// Builds a program from a fusion group's `members` (in node order, the root last) and
 /// collects the outside values it reads into `operands` (kernel operand order). `None`
-/// when the group is not one this backend fuses (the nodes then run one by one).
+/// when a program cannot express the group (the nodes then run one by one).
 pub fn build(
     graph: &Graph,
     members: &[NodeId],
@@ -275,7 +275,7 @@ fn reshape_strides(x: &View, dims: &[usize]) -> Option<Vec<usize>> {
 }
 
 /// `access` with unit dimensions dropped and neighbours that step like one merged.
-fn merged(access: InputAccess) -> InputAccess {
+pub(super) fn merged(access: InputAccess) -> InputAccess {
     let mut dims: Vec<usize> = Vec::new();
     let mut strides: Vec<usize> = Vec::new();
     for (&e, &s) in access.dims.iter().zip(&access.strides) {
