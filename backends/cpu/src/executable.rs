@@ -5,7 +5,7 @@ use crate::backend::{arg_of, backend_error, wrap};
 use crate::fused::{eval, native, plan, Step};
 use crate::jit::JitKernel;
 use crate::CpuBackend;
-use hyv_ir::{Graph, Op};
+use hyv_ir::Graph;
 use hyv_runtime::{run_steps, Backend, DeviceTensor, Executable, ParamMap, Result};
 
 /// A verified graph run in node order: each fusion group (contiguous members, the root
@@ -124,10 +124,7 @@ impl Executable for CpuExecutable {
         Some(
             self.steps
                 .iter()
-                .filter(|(s, _)| {
-                    !matches!(s, Step::Node(id)
-                        if matches!(self.graph.node(*id).op, Op::Input { .. } | Op::Parameter { .. }))
-                })
+                .filter(|(s, _)| s.launches(&self.graph))
                 .count(),
         )
     }

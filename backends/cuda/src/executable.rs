@@ -7,7 +7,7 @@ use crate::backend::{buffer, has_kernel, wrap, CudaBackend};
 use crate::codegen::{fused_kernel, KernelSource};
 use crate::error::cuda_error;
 use crate::kernels::Arg;
-use hyv_ir::{Graph, Op, TensorType};
+use hyv_ir::{Graph, TensorType};
 use hyv_passes::fused::{plan, Step};
 use hyv_runtime::{run_steps, Backend, DeviceTensor, Executable, ParamMap, Result};
 use std::collections::BTreeMap;
@@ -128,10 +128,7 @@ impl Executable for CudaExecutable {
         Some(
             plan.steps
                 .iter()
-                .filter(|(s, _)| {
-                    !matches!(s, Step::Node(id)
-                        if matches!(plan.graph.node(*id).op, Op::Input { .. } | Op::Parameter { .. }))
-                })
+                .filter(|(s, _)| s.launches(&plan.graph))
                 .count(),
         )
     }

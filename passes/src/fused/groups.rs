@@ -1,7 +1,7 @@
 //! [`plan`]: the steps of a compiled graph, one per fused group or unfused node.
 
 use super::program::{build, FusedProgram};
-use hyv_ir::{Graph, NodeId};
+use hyv_ir::{Graph, NodeId, Op};
 
 /// One kernel of a compiled graph's run, in node order.
 #[derive(Debug, Clone)]
@@ -27,6 +27,13 @@ impl Step {
             Step::Node(id) => (*id, &graph.node(*id).inputs),
             Step::Fused { root, operands, .. } => (*root, operands),
         }
+    }
+
+    /// Whether running the step launches a kernel: every step except a bound input or
+    /// parameter.
+    pub fn launches(&self, graph: &Graph) -> bool {
+        !matches!(self, Step::Node(id)
+            if matches!(graph.node(*id).op, Op::Input { .. } | Op::Parameter { .. }))
     }
 }
 
