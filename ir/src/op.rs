@@ -68,6 +68,24 @@ pub enum UnaryOp {
     Not,
 }
 
+impl UnaryOp {
+    /// Every unary function defined on floats (all but `not`), for tests and tools.
+    pub const FLOAT: [UnaryOp; 12] = [
+        UnaryOp::Neg,
+        UnaryOp::Abs,
+        UnaryOp::Exp,
+        UnaryOp::Log,
+        UnaryOp::Sqrt,
+        UnaryOp::Rsqrt,
+        UnaryOp::Recip,
+        UnaryOp::Tanh,
+        UnaryOp::Erf,
+        UnaryOp::Sin,
+        UnaryOp::Cos,
+        UnaryOp::Floor,
+    ];
+}
+
 /// Elementwise binary functions. Both operands have the same dtype and shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum BinaryOp {

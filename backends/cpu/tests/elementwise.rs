@@ -6,27 +6,12 @@ mod common;
 use common::{check, random, random_in, rng, typed, FLOATS, SHAPES};
 use hyv_ir::{BinaryOp, CmpOp, DType, Op, UnaryOp};
 
-const FLOAT_UNARY: [UnaryOp; 12] = [
-    UnaryOp::Neg,
-    UnaryOp::Abs,
-    UnaryOp::Exp,
-    UnaryOp::Log,
-    UnaryOp::Sqrt,
-    UnaryOp::Rsqrt,
-    UnaryOp::Recip,
-    UnaryOp::Tanh,
-    UnaryOp::Erf,
-    UnaryOp::Sin,
-    UnaryOp::Cos,
-    UnaryOp::Floor,
-];
-
 #[test]
 fn float_unary_ops_match_the_reference() {
     let mut r = rng(1);
     for dtype in FLOATS {
         for shape in SHAPES {
-            for u in FLOAT_UNARY {
+            for u in UnaryOp::FLOAT {
                 // Positive operands for the functions with a restricted domain.
                 let (lo, hi) = match u {
                     UnaryOp::Log | UnaryOp::Sqrt | UnaryOp::Rsqrt | UnaryOp::Recip => (0.05, 4.0),
@@ -55,7 +40,7 @@ fn special_float_values_follow_the_ir_rules() {
             88.0,
         ],
     );
-    for u in FLOAT_UNARY {
+    for u in UnaryOp::FLOAT {
         check(&Op::Unary(u), &[&x]);
     }
     let y = typed(

@@ -179,23 +179,30 @@ fn store_body(program: &FusedProgram) -> (String, Launch) {
     } else {
         w(&mut b, format!("  for ({idx} e = ({idx})blockIdx.x * blockDim.x + threadIdx.x; e < {numel}u; e += step) {{"));
         w(&mut b, format!("    float l[{n_in}];"));
-        for (i, a) in program.inputs.iter().enumerate() {
-            let off = offset(a, "e");
-            w(
-                &mut b,
-                format!(
-                    "    l[{i}] = hyv_ld_{}(a{}, {off});",
-                    suffix(a.dtype),
-                    a.operand
-                ),
-            );
-        }
+        b.push_str(&load_inputs(program));
         b.push_str(&statements(program, "    "));
         w(&mut b, format!("    hyv_st_{out}(out, e, {result});"));
         w(&mut b, "  }".into());
     }
     let items = if vector { numel / VECTOR } else { numel } as u64;
     (b, Launch::Elementwise { items, vector })
+}
+
+/// The statements loading every input of `program` at element `e` into `l[i]` (the loop
+/// body's indentation), shared by the scalar elementwise and the row-reduction bodies.
+fn load_inputs(program: &FusedProgram) -> String {
+    let mut b = String::new();
+    for (i, a) in program.inputs.iter().enumerate() {
+        let off = offset(a, "e");
+        writeln!(
+            b,
+            "    l[{i}] = hyv_ld_{}(a{}, {off});",
+            suffix(a.dtype),
+            a.operand
+        )
+        .expect("writing to a String");
+    }
+    b
 }
 
 /// A row-reduction tail: one block per row (the last dimension of the iteration space),
@@ -238,17 +245,7 @@ fn rows_body(program: &FusedProgram, op: ReduceOp) -> (String, Launch) {
     );
     w(&mut b, format!("    const {idx} e = row * {row}u + j;"));
     w(&mut b, format!("    float l[{n_in}];"));
-    for (i, a) in program.inputs.iter().enumerate() {
-        let off = offset(a, "e");
-        w(
-            &mut b,
-            format!(
-                "    l[{i}] = hyv_ld_{}(a{}, {off});",
-                suffix(a.dtype),
-                a.operand
-            ),
-        );
-    }
+    b.push_str(&load_inputs(program));
     b.push_str(&statements(program, "    "));
     w(&mut b, format!("    {fold}"));
     w(&mut b, "  }".into());
