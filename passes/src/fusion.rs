@@ -19,12 +19,16 @@
 //!   roots; contractions, gathers, collectives, other data movement and composites never
 //!   join a group: they cut it.
 //!
+//! * Views are first copied per fusing consumer ([`crate::remat`]), so a view shared by
+//!   several kernels is read through by each instead of materialised.
+//!
 //! With a single root whose users are the only outside users, every member is an ancestor
 //! of the root, so a group is convex (no path leaves it and comes back). The pass then
 //! reorders the nodes so that each group's members directly precede its root, keeping
 //! every other node (and the order of the inputs) where it was. Groups of one node are not
 //! marked.
 
+use crate::remat::rematerialise_views;
 use crate::{Pass, PassReport, Rewriter};
 use hyv_ir::{Graph, IrError, Node, NodeId, Op};
 use std::collections::BinaryHeap;
@@ -40,6 +44,8 @@ impl Pass for Fuse {
     }
 
     fn run(&self, graph: Graph) -> Result<(Graph, PassReport), IrError> {
+        let before = graph.len();
+        let graph = rematerialise_views(&graph)?;
         let groups: Vec<(NodeId, Vec<NodeId>)> = plan(&graph)
             .into_iter()
             .filter(|(_, members)| members.len() > 1)
@@ -74,8 +80,8 @@ impl Pass for Fuse {
         let ops: usize = groups.iter().map(|(_, m)| m.len()).sum();
         let report = PassReport::new(
             self.name(),
-            !groups.is_empty(),
-            graph.len(),
+            !groups.is_empty() || out.len() != before,
+            before,
             out.len(),
             format!("formed {} groups fusing {ops} ops", groups.len()),
         );
@@ -143,6 +149,11 @@ fn plan(graph: &Graph) -> Vec<(NodeId, Vec<NodeId>)> {
     groups
 }
 
+/// Whether `node` can be a group root (and so fuses the views it reads).
+pub(crate) fn can_root(graph: &Graph, node: &Node) -> bool {
+    root_shape(graph, node).is_some()
+}
+
 /// The iteration shape of `node` as a group root, or `None` when it cannot be one.
 fn root_shape<'g>(graph: &'g Graph, node: &'g Node) -> Option<&'g [usize]> {
     if is_elementwise(graph, node) {
@@ -165,7 +176,7 @@ fn is_elementwise(graph: &Graph, node: &Node) -> bool {
 }
 
 /// A `reshape` or `broadcast` of a float or bool value: a view a fused kernel reads through.
-fn is_view(node: &Node) -> bool {
+pub(crate) fn is_view(node: &Node) -> bool {
     matches!(node.op, Op::Reshape { .. } | Op::Broadcast { .. })
         && (node.ty.dtype.is_float() || node.ty.dtype == hyv_ir::DType::Bool)
 }

@@ -24,6 +24,7 @@ pub mod fused;
 mod fusion;
 mod manager;
 mod pass;
+mod remat;
 mod rewriter;
 mod simplify;
 

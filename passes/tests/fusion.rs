@@ -188,3 +188,48 @@ fn a_fused_graph_round_trips_through_text_and_ron() {
     let err = hyv_ir::verify(&bad).unwrap_err().to_string();
     assert!(err.contains("input cannot be in fusion group 3"), "{err}");
 }
+
+#[test]
+fn a_view_shared_by_kernels_is_copied_into_each_and_shared_by_the_rest() {
+    // One broadcast of a scalar constant feeding two elementwise chains cut apart by a
+    // matmul, the matmul itself, and the graph's outputs (as CSE leaves GELU's constants).
+    let mut g = Graph::new("shared_view");
+    let x = input(&mut g, "x", DType::F32, &[4, 4]);
+    let c = common::full(&mut g, 0.5, DType::F32, &[1, 1]);
+    let bc = op(
+        &mut g,
+        Op::Broadcast {
+            shape: Shape::new([4, 4]),
+        },
+        &[c],
+    );
+    let a = bin(&mut g, BinaryOp::Mul, x, bc);
+    let e = un(&mut g, UnaryOp::Exp, a);
+    let m = op(&mut g, Op::MatMul, &[e, bc]);
+    let b = bin(&mut g, BinaryOp::Add, m, bc);
+    let t = un(&mut g, UnaryOp::Tanh, b);
+    g.set_outputs(vec![t, bc]);
+    let (out, report) = run(&Fuse, g);
+    assert_eq!(report.summary, "fuse: formed 2 groups fusing 6 ops");
+    let listed: Vec<(&str, Option<u32>)> = out
+        .ids()
+        .map(|id| (out.node(id).op.name(), out.group(id)))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("input", None),
+            ("constant", None),
+            ("broadcast", Some(0)),
+            ("mul", Some(0)),
+            ("exp", Some(0)),
+            // The matmul and the outputs share one materialised copy.
+            ("broadcast", None),
+            ("matmul", None),
+            ("broadcast", Some(1)),
+            ("add", Some(1)),
+            ("tanh", Some(1)),
+        ]
+    );
+    assert_eq!(out.outputs(), [NodeId(9), NodeId(5)]);
+}

@@ -30,6 +30,11 @@ impl DeviceTensor {
     pub fn buffer<T: Any>(&self) -> Option<&T> {
         self.buffer.downcast_ref::<T>()
     }
+
+    /// The backend buffer itself, downcast (`None` when another backend made it).
+    pub fn into_buffer<T: Any + Send + Sync>(self) -> Option<Arc<T>> {
+        self.buffer.downcast::<T>().ok()
+    }
 }
 
 impl fmt::Debug for DeviceTensor {

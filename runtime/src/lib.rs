@@ -15,4 +15,4 @@ pub use error::{Error, Result};
 pub use hyv_passes::PassLog;
 pub use pipeline::{compile, BackendEvaluator, Compiled, PipelineOptions};
 pub use safetensors_io::{read_safetensors, write_safetensors, SafetensorsFile, WeightStore};
-pub use steps::run_steps;
+pub use steps::{run_steps, run_steps_releasing};

@@ -1,10 +1,11 @@
 //! The compile pipeline of graph mode: verify the traced graph, run the passes, hand the
 //! result to the backend.
 //!
-//! Stages (each dumped as a numbered file with `--dump-graphs`): `00_traced` (input),
-//! `01_canonical` (simplify, fold, CSE, DCE to a fixed point), `02_decomposed` (composites
-//! the backend does not claim replaced by primitives, then canonicalised again) and, for a
-//! backend that [`Backend::fuses`], `03_fused` (fusion groups marked). Constant
+//! Stages (each dumped as a numbered file with `--dump-graphs`, numbered as DESIGN.md
+//! names them): `00_traced` (input), `01_canonical` (simplify, fold, CSE, DCE to a fixed
+//! point; then the composites the backend does not claim replaced by primitives and the
+//! result canonicalised again, so the canonical form is the backend's op set) and, for a
+//! backend that [`Backend::fuses`], `02_fused` (fusion groups marked). Constant
 //! folding evaluates ops on the compile backend itself, so folded values are exactly what
 //! the backend would have computed at run time.
 
@@ -44,18 +45,14 @@ pub fn compile(
         let backend = backend.clone();
         move |op: &Op| backend.claims_composite(op)
     };
-    let mut manager = PassManager::new()
-        .stage(
-            "canonical",
-            vec![Box::new(Canonicalize::new(Some(evaluator.clone())))],
-        )
-        .stage(
-            "decomposed",
-            vec![
-                Box::new(Decompose::new(claims)),
-                Box::new(Canonicalize::new(Some(evaluator))),
-            ],
-        );
+    let mut manager = PassManager::new().stage(
+        "canonical",
+        vec![
+            Box::new(Canonicalize::new(Some(evaluator.clone()))),
+            Box::new(Decompose::new(claims)),
+            Box::new(Canonicalize::new(Some(evaluator))),
+        ],
+    );
     if backend.fuses() {
         manager = manager.stage("fused", vec![Box::new(Fuse)]);
     }

@@ -17,7 +17,21 @@ pub fn run_steps<'g, S>(
     io: impl Fn(&'g S) -> (NodeId, &'g [NodeId]),
     inputs: &[DeviceTensor],
     params: &ParamMap,
+    run: impl FnMut(&'g S, &'g Node, &[&DeviceTensor]) -> Result<DeviceTensor>,
+) -> Result<Vec<DeviceTensor>> {
+    run_steps_releasing(graph, steps, io, inputs, params, run, drop)
+}
+
+/// [`run_steps`], handing each value to `release` when its last reader has run (for a
+/// backend that reuses the buffers of values no longer needed).
+pub fn run_steps_releasing<'g, S>(
+    graph: &'g Graph,
+    steps: &'g [S],
+    io: impl Fn(&'g S) -> (NodeId, &'g [NodeId]),
+    inputs: &[DeviceTensor],
+    params: &ParamMap,
     mut run: impl FnMut(&'g S, &'g Node, &[&DeviceTensor]) -> Result<DeviceTensor>,
+    mut release: impl FnMut(DeviceTensor),
 ) -> Result<Vec<DeviceTensor>> {
     check_inputs(graph, inputs)?;
     let mut uses = vec![0usize; graph.len()];
@@ -56,7 +70,9 @@ pub fn run_steps<'g, S>(
         for i in operands {
             uses[i.0] -= 1;
             if uses[i.0] == 0 {
-                values[i.0] = None;
+                if let Some(v) = values[i.0].take() {
+                    release(v);
+                }
             }
         }
     }

@@ -1,10 +1,12 @@
 //! Throughput of the CPU backend's contraction kernels, run through `Backend::execute`
 //! (so the figures include operand conversion and output allocation):
-//! `cargo bench -p hyv-backend-cpu --bench matmul`.
+//! `cargo bench -p hyv-backend-cpu --bench matmul [-- FILTER]` (FILTER: run only the kernels
+//! whose name contains it, e.g. `attention`).
 //!
 //! Prints GFLOP/s for an f32 2048³ matmul, the same in bf16 and f16 (and gemm's native f16
 //! kernel for comparison), a VAE-like conv3d (`[1,64,9,64,64]` ⊛ `[64,64,3,3,3]`,
-//! padding 1) and 8-head attentions: each kernel's best time and its share of this
+//! padding 1) and 8-head attentions (one at the `small` DiT's shape, 1344 tokens with a key
+//! mask): each kernel's best time and its share of this
 //! machine's f32 FMA peak, the highest that a probe of independent FMA chains reached in the
 //! same process (probed before every timed run: a shared VM's speed drifts within seconds).
 //! `HYV_CPU_GEMM=blocked|gemm-crate` picks the contraction engine.
@@ -41,7 +43,10 @@ fn bench(
     flops: f64,
     reps: usize,
     peaks: &mut Vec<f64>,
-) -> Row {
+) -> Option<Row> {
+    if !selected(name) {
+        return None;
+    }
     let dev: Vec<_> = inputs.iter().map(|t| backend.upload(t).unwrap()).collect();
     let refs: Vec<_> = dev.iter().collect();
     let tys: Vec<_> = inputs.iter().map(|t| t.ty()).collect();
@@ -54,11 +59,20 @@ fn bench(
         backend.execute(op, &out, &refs, "bench").unwrap();
         best_secs = best_secs.min(t.elapsed().as_secs_f64());
     }
-    Row {
+    Some(Row {
         name: name.to_string(),
         best_secs,
         gflops: flops / best_secs / 1e9,
-    }
+    })
+}
+
+/// Whether the kernel called `name` runs: the first command-line argument (cargo passes
+/// `--bench` first, which is skipped) filters by substring.
+fn selected(name: &str) -> bool {
+    std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with("--"))
+        .is_none_or(|f| name.contains(&f))
 }
 
 fn main() {
@@ -86,7 +100,9 @@ fn main() {
             &mut peaks,
         ));
     }
-    rows.push(native_f16_gemm(n, mm_flops));
+    if selected("gemm native f16") {
+        rows.push(Some(native_f16_gemm(n, mm_flops)));
+    }
 
     let conv = Op::Conv {
         stride: vec![1; 3],
@@ -104,17 +120,25 @@ fn main() {
         &backend, name, &conv, &inputs, conv_flops, 5, &mut peaks,
     ));
 
-    for d in [64, 128] {
-        let (b, h, s) = (1, 8, 2048);
+    // The two long ones, and the `small` DiT's (1280 video + 64 text tokens, the text
+    // padding hidden by the key mask).
+    for (s, d, masked) in [(2048, 64, false), (2048, 128, false), (1344, 64, true)] {
+        let (b, h) = (1, 8);
         let attn = Op::Attention {
             scale: F64(1.0 / (d as f64).sqrt()),
             causal: false,
-            has_mask: false,
+            has_mask: masked,
         };
-        let qkv: Vec<HostTensor> = (0..3).map(|_| tensor(DType::F32, &[b, h, s, d])).collect();
+        let mut inputs: Vec<HostTensor> =
+            (0..3).map(|_| tensor(DType::F32, &[b, h, s, d])).collect();
+        if masked {
+            let visible = (0..s).map(|j| j < s - 16).collect();
+            inputs.push(HostTensor::new(vec![b, s], TensorData::Bool(visible)).unwrap());
+        }
         let flops = 4.0 * (b * h * s * s * d) as f64;
-        let name = format!("attention [{b},{h},{s},{d}] f32");
-        rows.push(bench(&backend, &name, &attn, &qkv, flops, 5, &mut peaks));
+        let mask = if masked { " masked" } else { "" };
+        let name = format!("attention [{b},{h},{s},{d}]{mask} f32");
+        rows.push(bench(&backend, &name, &attn, &inputs, flops, 5, &mut peaks));
     }
     peaks.push(fma_peak::measure(backend.threads(), fma_peak::LONG));
 
@@ -130,7 +154,7 @@ fn main() {
         peaks[peaks.len() / 2],
         peaks[0]
     );
-    for r in rows {
+    for r in rows.into_iter().flatten() {
         println!(
             "{:<44} {:>9.2} ms {:>8.1} GFLOP/s {:>6.1}% of the max peak",
             r.name,

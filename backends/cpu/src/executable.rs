@@ -4,9 +4,12 @@
 use crate::backend::{arg_of, backend_error, wrap};
 use crate::fused::{eval, native, plan, Step};
 use crate::jit::JitKernel;
+use crate::tensor::CpuBuffer;
 use crate::CpuBackend;
 use hyv_ir::Graph;
-use hyv_runtime::{run_steps, Backend, DeviceTensor, Executable, ParamMap, Result};
+use hyv_ir::TensorData;
+use hyv_runtime::{run_steps_releasing, Backend, DeviceTensor, Executable, ParamMap, Result};
+use std::sync::Arc;
 
 /// A verified graph run in node order: each fusion group (contiguous members, the root
 /// last, as `hyv_passes::Fuse` leaves them) as one fused kernel, every other node with the
@@ -14,9 +17,10 @@ use hyv_runtime::{run_steps, Backend, DeviceTensor, Executable, ParamMap, Result
 /// Fused groups are JIT-compiled when the executable is built, where the backend's JIT is
 /// on and the JIT expresses them, and interpreted otherwise ([`CpuExecutable::jit_groups`],
 /// [`CpuExecutable::interpreted_groups`]).
-/// Each value is dropped right after its last use, so a run holds at most
+/// Each value is released right after its last use, so a run holds at most
 /// [`Executable::planned_peak_bytes`] of activations (plus what kernels allocate
-/// internally). Inputs bind by position, parameters by name, both type-checked.
+/// internally); released f32 buffers nothing else holds are reused by later kernels of
+/// the same run ([`crate::pool`]). Inputs bind by position, parameters by name, both type-checked.
 #[derive(Debug, Clone)]
 pub struct CpuExecutable {
     graph: Graph,
@@ -60,7 +64,7 @@ impl CpuExecutable {
 
     fn run_steps(&self, inputs: &[DeviceTensor], params: &ParamMap) -> Result<Vec<DeviceTensor>> {
         let graph = &self.graph;
-        run_steps(
+        run_steps_releasing(
             graph,
             &self.steps,
             |(step, _)| step.io(graph),
@@ -90,9 +94,22 @@ impl CpuExecutable {
                     None => eval::run(program, &data),
                 }
                 .map_err(context)?;
-                Ok(wrap(node.ty.clone(), std::sync::Arc::new(out)))
+                Ok(wrap(node.ty.clone(), Arc::new(out)))
             },
+            recycle,
         )
+    }
+}
+
+/// Returns the f32 storage of a value no longer needed to the run's pool, when nothing
+/// else (a reshape of it, the caller) still holds it.
+fn recycle(value: DeviceTensor) {
+    let data = value
+        .into_buffer::<CpuBuffer>()
+        .and_then(|b| Arc::try_unwrap(b).ok())
+        .and_then(|CpuBuffer(data)| Arc::try_unwrap(data).ok());
+    if let Some(TensorData::F32(v)) = data {
+        crate::pool::release(v);
     }
 }
 
@@ -116,7 +133,8 @@ fn jit_kernels(graph: &Graph, steps: Vec<Step>, jit: bool) -> Vec<(Step, Option<
 
 impl Executable for CpuExecutable {
     fn run(&self, inputs: &[DeviceTensor], params: &ParamMap) -> Result<Vec<DeviceTensor>> {
-        self.backend.install(|| self.run_steps(inputs, params))
+        self.backend
+            .install(|| crate::pool::scoped(|| self.run_steps(inputs, params)))
     }
 
     /// One launch per fused group plus one per other node (inputs and parameters excluded).

@@ -128,16 +128,15 @@ pub fn store_f32(dtype: DType, v: Vec<f32>) -> Result<TensorData, String> {
             .for_each(|(o, s)| convert(o, s));
         out
     }
-    match dtype {
-        DType::F32 => Ok(TensorData::F32(v)),
-        DType::F16 => Ok(TensorData::F16(narrow(&v, f16::ZERO, |o, s| {
-            o.convert_from_f32_slice(s)
-        }))),
-        DType::BF16 => Ok(TensorData::BF16(narrow(&v, bf16::ZERO, |o, s| {
-            o.convert_from_f32_slice(s)
-        }))),
-        other => Err(format!("result dtype {other} must be a float type")),
-    }
+    let narrowed = match dtype {
+        DType::F32 => return Ok(TensorData::F32(v)),
+        DType::F16 => TensorData::F16(narrow(&v, f16::ZERO, |o, s| o.convert_from_f32_slice(s))),
+        DType::BF16 => TensorData::BF16(narrow(&v, bf16::ZERO, |o, s| o.convert_from_f32_slice(s))),
+        other => return Err(format!("result dtype {other} must be a float type")),
+    };
+    // The f32 result is spent: a later kernel of the same run may reuse it.
+    crate::pool::release(v);
+    Ok(narrowed)
 }
 
 /// Elementwise float kernel over `N` operands of float dtype `dtype`: `f` gets aligned

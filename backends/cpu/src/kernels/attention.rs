@@ -64,7 +64,7 @@ pub fn eval(op: &Op, args: &[Arg]) -> Result<TensorData, String> {
         load_f32(k.data, "k")?,
         load_f32(v.data, "v")?,
     );
-    let mut out = vec![0.0f32; qv.len() / d * dv];
+    let mut out = crate::pool::zeros(qv.len() / d * dv);
     out.par_chunks_mut(sq * dv)
         .enumerate()
         .for_each(|(bh, head_out)| {
@@ -121,6 +121,7 @@ impl Task<'_> {
         // instead of one per score.
         qt.scale(self.scale);
         let mut st = vec![0.0f32; TILE_K * rows];
+        let mut block_max = vec![0.0f32; rows];
         let mut p = PackedA::default();
         let mut state = Running {
             max: vec![f32::NEG_INFINITY; rows],
@@ -145,14 +146,14 @@ impl Task<'_> {
                 rows,
                 false,
             );
-            let (block_max, visible) = self.scores(st, rows, j0);
+            let visible_from = self.scores(st, &mut block_max, j0);
             for r in 0..rows {
                 let m_new = block_max[r].max(state.max[r]);
                 if m_new == f32::NEG_INFINITY {
                     // No finite visible score yet: nothing to add (weights exp(s − ∞) = 0),
                     // unless visible scores were all −∞ or NaN, whose weights are NaN (as
                     // in the reference).
-                    if visible[r] {
+                    if r >= visible_from {
                         state.denom[r] = f32::NAN;
                     }
                     shift[r] = f32::INFINITY;
@@ -187,11 +188,13 @@ impl Task<'_> {
     }
 
     /// Hides the invisible keys of the (already scaled) scores `st` (keys `j0..` × this
-    /// task's queries) as −∞; returns each query's maximum (NaN ignored) and whether it sees
-    /// any key of the block.
-    fn scores(&self, st: &mut [f32], rows: usize, j0: usize) -> (Vec<f32>, Vec<bool>) {
-        let mut max = vec![f32::NEG_INFINITY; rows];
-        let mut visible = vec![false; rows];
+    /// task's queries) as −∞ and writes each query's maximum (NaN ignored) to `max`.
+    /// Returns the first query row that sees a key of the block (all rows from it on do,
+    /// since with causal masking a later query sees every key an earlier one sees).
+    fn scores(&self, st: &mut [f32], max: &mut [f32], j0: usize) -> usize {
+        let rows = max.len();
+        max.fill(f32::NEG_INFINITY);
+        let mut visible_from = rows;
         for (jj, keyrow) in st.chunks_exact_mut(rows).enumerate() {
             let j = j0 + jj;
             if self.mask.is_some_and(|mk| !mk[j]) {
@@ -204,16 +207,14 @@ impl Task<'_> {
             } else {
                 0
             };
+            visible_from = visible_from.min(first);
             keyrow[..first].fill(f32::NEG_INFINITY);
-            for ((e, m), v) in keyrow[first..]
-                .iter_mut()
-                .zip(&mut max[first..])
-                .zip(&mut visible[first..])
-            {
-                *m = m.max(*e);
-                *v = true;
+            // A select rather than `f32::max` (whose NaN rule does not vectorise) or a
+            // conditional store (which stays a branch): NaN scores are ignored alike.
+            for (&e, m) in keyrow[first..].iter().zip(&mut max[first..]) {
+                *m = if e > *m { e } else { *m };
             }
         }
-        (max, visible)
+        visible_from
     }
 }

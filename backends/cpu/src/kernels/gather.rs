@@ -99,7 +99,8 @@ impl Gather {
     /// Runs the gather over `src`, in parallel over rows.
     pub fn run<T: Elem>(&self, src: &[T], fill: T) -> Vec<T> {
         let row = self.row;
-        let mut out = vec![fill; self.rows() * row];
+        // `row_into` writes every element (fills included).
+        let mut out = crate::pool::buffer_of(self.rows() * row, fill);
         let rows_per_task = (GRAIN / row).max(1);
         out.par_chunks_mut(row * rows_per_task)
             .enumerate()

@@ -7,6 +7,7 @@
 //! Integer matmuls use plain wrapping loops.
 
 use super::gemm::{sgemm, MatRef};
+use crate::pool;
 use crate::tensor::{load_f32, store_f32, Arg};
 use hyv_ir::{DType, Op, TensorData};
 use rayon::prelude::*;
@@ -67,7 +68,8 @@ fn float_matmul(x: &[f32], y: &[f32], d: &Dims) -> Vec<f32> {
     let Dims {
         batches, m, k, n, ..
     } = *d;
-    let mut out = vec![0.0f32; batches * m * n];
+    // Every product overwrites its rows (no accumulation).
+    let mut out = pool::buffer(batches * m * n);
     if !d.rhs_batched {
         // A shared rhs: the batches are one tall row-major lhs.
         let (lhs, rhs) = (MatRef::rows(x, k), MatRef::rows(y, n));
@@ -124,10 +126,12 @@ fn linear(x: &Arg, w: &Arg, bias: Option<&Arg>) -> Result<TensorData, String> {
     };
     let (xv, wv) = (load_f32(x.data, "input")?, load_f32(w.data, "weight")?);
     let rows = xv.len() / in_f;
-    let mut out = match bias {
-        Some(b) => load_f32(b.data, "bias")?.repeat(rows),
-        None => vec![0.0; rows * out_f],
-    };
+    let mut out = pool::buffer(rows * out_f);
+    if let Some(b) = bias {
+        let b = load_f32(b.data, "bias")?;
+        out.par_chunks_mut(out_f)
+            .for_each(|row| row.copy_from_slice(&b));
+    }
     let (lhs, rhs) = (MatRef::rows(&xv, in_f), MatRef::transposed(&wv, in_f));
     sgemm(
         rows,

@@ -102,7 +102,8 @@ fn concat(axis: usize, args: &[Arg]) -> Result<TensorData, String> {
         let outer: usize = dims[..axis].iter().product();
         let lens: Vec<usize> = parts.iter().map(|p| p.len() / outer).collect();
         let row: usize = lens.iter().sum();
-        let mut out = vec![parts[0][0]; outer * row];
+        // Every element is copied below.
+        let mut out = crate::pool::buffer_of(outer * row, parts[0][0]);
         out.par_chunks_mut(row)
             .with_min_len((GRAIN / row).max(1))
             .enumerate()

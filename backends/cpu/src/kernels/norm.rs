@@ -17,7 +17,8 @@ pub fn eval(op: &Op, args: &[Arg]) -> Result<TensorData, String> {
         .collect::<Result<Vec<_>, _>>()?;
     let (w, b) = (params.first(), params.get(1));
     let dims = x.dims();
-    let mut out = vec![0.0f32; xv.len()];
+    // Every element is written below.
+    let mut out = crate::pool::buffer(xv.len());
     match op {
         Op::LayerNorm { eps, .. } | Op::RmsNorm { eps, .. } => {
             let c = *dims.last().ok_or("input must have rank ≥ 1")?;

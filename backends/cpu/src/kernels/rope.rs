@@ -15,7 +15,12 @@ pub fn eval(op: &Op, args: &[Arg]) -> Result<TensorData, String> {
     let half = d / 2;
     let xv = load_f32(x.data, "input")?;
     let (cv, sv) = (load_f32(cos.data, "cos")?, load_f32(sin.data, "sin")?);
-    let mut out = vec![0.0f32; xv.len()];
+    // Every element is written below, except an odd `d`'s last one, which stays zero.
+    let mut out = if d % 2 == 0 {
+        crate::pool::buffer(xv.len())
+    } else {
+        crate::pool::zeros(xv.len())
+    };
     out.par_chunks_mut(d)
         .zip(xv.par_chunks(d))
         .enumerate()
