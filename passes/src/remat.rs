@@ -29,16 +29,7 @@ pub fn rematerialise_views(graph: &Graph) -> Result<Graph, IrError> {
         if is_view(node) {
             continue;
         }
-        let private = can_root(graph, node);
-        let inputs = node
-            .inputs
-            .iter()
-            .map(|&i| remat.resolve(i, id, private))
-            .collect::<Result<Vec<_>, _>>()?;
-        let new = remat.rw.push(Node {
-            inputs,
-            ..node.clone()
-        });
+        let new = remat.copy(id, can_root(graph, node))?;
         remat.rw.replace(id, new);
     }
     for &o in graph.outputs() {
@@ -57,6 +48,21 @@ struct Remat<'g> {
 }
 
 impl Remat<'_> {
+    /// Appends a copy of old node `old` whose view operands are resolved as `private`
+    /// (see [`Remat::resolve`]).
+    fn copy(&mut self, old: NodeId, private: bool) -> Result<NodeId, IrError> {
+        let node = self.rw.old().node(old);
+        let inputs = node
+            .inputs
+            .iter()
+            .map(|&i| self.resolve(i, old, private))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(self.rw.push(Node {
+            inputs,
+            ..node.clone()
+        }))
+    }
+
     /// The new id of old value `old` as an operand of old node `user`: for a view, a fresh
     /// copy of its chain when `private`, else the shared copy (made on first use).
     fn resolve(&mut self, old: NodeId, user: NodeId, private: bool) -> Result<NodeId, IrError> {
@@ -70,15 +76,7 @@ impl Remat<'_> {
                 return Ok(id);
             }
         }
-        let inputs = node
-            .inputs
-            .iter()
-            .map(|&i| self.resolve(i, old, private))
-            .collect::<Result<Vec<_>, _>>()?;
-        let id = self.rw.push(Node {
-            inputs,
-            ..node.clone()
-        });
+        let id = self.copy(old, private)?;
         if !private {
             self.shared[old.0] = Some(id);
         }
